@@ -1,0 +1,82 @@
+package cairn
+
+import "context"
+
+// Scope is an OAuth-style permission carried by a token.
+type Scope string
+
+const (
+	ScopeProfileRead    Scope = "profile:read"
+	ScopeActivityRead   Scope = "activity:read"
+	ScopeActivityWrite  Scope = "activity:write"
+	ScopeHealthRead     Scope = "health:read"
+	ScopeHealthWrite    Scope = "health:write"
+	ScopeAdmin          Scope = "admin"
+	ScopeWebhooksManage Scope = "webhooks:manage"
+	ScopeExport         Scope = "export"
+	ScopeOfflineAccess  Scope = "offline_access"
+)
+
+// KnownScopes lists every scope a token may carry.
+var KnownScopes = []Scope{ScopeProfileRead, ScopeActivityRead, ScopeActivityWrite,
+	ScopeHealthRead, ScopeHealthWrite, ScopeAdmin, ScopeWebhooksManage, ScopeExport, ScopeOfflineAccess}
+
+// ValidScope reports whether s is a known scope.
+func ValidScope(s Scope) bool {
+	for _, k := range KnownScopes {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is who performs a request. Every storage query reads it from the
+// context and filters rows on UserID unless the actor is an admin (or the
+// system itself, for CLI commands and background jobs).
+type Actor struct {
+	UserID string
+	Scopes []Scope
+	// Admin is true when an admin user acts with the admin scope: it reaches
+	// every user's rows.
+	Admin bool
+	// System is the process itself (migrations, CLI, jobs).
+	System bool
+}
+
+// Has reports whether the actor's token carries scope s. The system actor
+// has every scope.
+func (a Actor) Has(s Scope) bool {
+	if a.System {
+		return true
+	}
+	for _, x := range a.Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// CanReach reports whether the actor may see rows owned by userID.
+func (a Actor) CanReach(userID string) bool {
+	return a.System || a.Admin || (a.UserID != "" && a.UserID == userID)
+}
+
+type actorKey struct{}
+
+// WithActor returns a context carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// SystemContext returns a context acting as the system (full access).
+func SystemContext(ctx context.Context) context.Context {
+	return WithActor(ctx, Actor{System: true})
+}
+
+// ActorFrom returns the actor in ctx and whether there is one.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

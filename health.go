@@ -1,0 +1,106 @@
+package cairn
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Health metric types.
+const (
+	HealthSteps            = "steps"
+	HealthHeartRate        = "heart_rate"
+	HealthRestingHeartRate = "resting_heart_rate"
+	HealthStress           = "stress"
+	HealthIntensityMinutes = "intensity_minutes"
+	HealthCalories         = "calories"
+	HealthWeight           = "weight"
+	HealthBodyFat          = "body_fat_percent"
+	HealthBodyWater        = "body_water_percent"
+	HealthMuscleMass       = "muscle_mass"
+	HealthBoneMass         = "bone_mass"
+	HealthBMI              = "bmi"
+	HealthVisceralFat      = "visceral_fat_rating"
+	HealthHRV              = "hrv_rmssd"
+	HealthSleep            = "sleep_hours"
+)
+
+// HealthMetric is one timestamped health measurement, unique per user, type
+// and timestamp.
+type HealthMetric struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Type      string    `json:"type"`
+	Time      time.Time `json:"timestamp"`
+	Value     float64   `json:"value"`
+	Unit      string    `json:"unit"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// HealthFilter selects a user's health metrics.
+type HealthFilter struct {
+	UserID     string
+	Type       string
+	Start, End *time.Time
+	Page       PageRequest
+}
+
+// DailyMetric is a user's per-day readiness inputs.
+type DailyMetric struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Date      string    `json:"date"` // YYYY-MM-DD in the user's timezone
+	RestingHR *float64  `json:"resting_hr"`
+	HRVRMSSD  *float64  `json:"hrv_rmssd"`
+	SleepH    *float64  `json:"sleep_hours"`
+	Soreness  *int      `json:"soreness"`
+	Stress    *int      `json:"stress"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// HealthStore persists health and daily metrics.
+type HealthStore interface {
+	// UpsertHealthMetrics writes ms; a metric with the same user, type and
+	// timestamp replaces the stored value.
+	UpsertHealthMetrics(ctx context.Context, ms []HealthMetric) error
+	ListHealthMetrics(ctx context.Context, f HealthFilter) (*Page[HealthMetric], error)
+	UpsertDailyMetric(ctx context.Context, d *DailyMetric) error
+}
+
+// Workout is a structured workout definition (steps, targets, repeats).
+type Workout struct {
+	ID                 string          `json:"id"`
+	UserID             string          `json:"user_id"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	Sport              ActivityType    `json:"sport"`
+	Definition         json.RawMessage `json:"definition"`
+	UploadedToGarminAt *time.Time      `json:"uploaded_to_garmin_at"`
+	UploadedToStravaAt *time.Time      `json:"uploaded_to_strava_at,omitempty"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+	DeletedAt          *time.Time      `json:"deleted_at,omitempty"`
+}
+
+// WorkoutStep is one step of a structured workout definition.
+type WorkoutStep struct {
+	Index         int      `json:"index"`
+	Name          string   `json:"name,omitempty"`
+	Intensity     string   `json:"intensity,omitempty"` // warmup, active, rest, cooldown, recovery
+	DurationType  string   `json:"duration_type"`       // time, distance, open, repeat_until_steps_cmplt, …
+	DurationValue *float64 `json:"duration_value,omitempty"`
+	TargetType    string   `json:"target_type,omitempty"` // heart_rate, power, speed, cadence, open
+	TargetLow     *float64 `json:"target_low,omitempty"`
+	TargetHigh    *float64 `json:"target_high,omitempty"`
+	RepeatFrom    *int     `json:"repeat_from,omitempty"`
+	RepeatCount   *int     `json:"repeat_count,omitempty"`
+}
+
+// WorkoutStore persists workouts.
+type WorkoutStore interface {
+	CreateWorkout(ctx context.Context, w *Workout) error
+	FindWorkout(ctx context.Context, id string) (*Workout, error)
+}

@@ -1,0 +1,81 @@
+package cairn
+
+import (
+	"context"
+	"time"
+)
+
+// Role names. Admins are users with the admin role.
+const (
+	RoleUser    = "user"
+	RoleAdmin   = "admin"
+	RoleSupport = "support"
+)
+
+// User status values.
+const (
+	UserActive  = "active"
+	UserFrozen  = "frozen"
+	UserInvited = "invited"
+)
+
+// User is an account: an athlete, a coach or an operator.
+type User struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	Name         string     `json:"name"`
+	Locale       string     `json:"locale"`
+	Timezone     string     `json:"timezone"`
+	Roles        []string   `json:"roles"`
+	Status       string     `json:"status"`
+	PasswordHash string     `json:"-"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	DeletedAt    *time.Time `json:"deleted_at,omitempty"`
+}
+
+// HasRole reports whether u has role r.
+func (u *User) HasRole(r string) bool {
+	for _, x := range u.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// UserFilter selects users for listing.
+type UserFilter struct {
+	Query string // email or id
+	Page  PageRequest
+}
+
+// UserStore persists users.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error
+	FindUser(ctx context.Context, id string) (*User, error)
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	ListUsers(ctx context.Context, f UserFilter) (*Page[User], error)
+}
+
+// PersonalAccessToken is a long-lived bearer token. Only the hash of the
+// secret is stored; the secret is shown once at creation.
+type PersonalAccessToken struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	Hash       []byte     `json:"-"`
+	Scopes     []Scope    `json:"scopes"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// TokenStore persists personal access tokens.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *PersonalAccessToken) error
+	// FindTokenByHash is used before any actor exists; it is the one lookup
+	// not filtered by user.
+	FindTokenByHash(ctx context.Context, hash []byte) (*PersonalAccessToken, error)
+}
