@@ -1,0 +1,31 @@
+package series
+
+import (
+	"math"
+	"testing"
+)
+
+// assertRoundTrip decodes b and checks it holds t and cols bit for bit.
+func assertRoundTrip(tb testing.TB, b []byte, t []int64, cols [][]float64) {
+	tb.Helper()
+	gt, gcols, err := Decode(b)
+	if err != nil {
+		tb.Fatalf("Decode: %v", err)
+	}
+	if len(gt) != len(t) || len(gcols) != len(cols) {
+		tb.Fatalf("got %d samples × %d columns, want %d × %d", len(gt), len(gcols), len(t), len(cols))
+	}
+	for i := range t {
+		if gt[i] != t[i] {
+			tb.Fatalf("t[%d] = %d, want %d", i, gt[i], t[i])
+		}
+	}
+	for c := range cols {
+		for i := range cols[c] {
+			if math.Float64bits(gcols[c][i]) != math.Float64bits(cols[c][i]) {
+				tb.Fatalf("col %d [%d] = %v (%#x), want %v (%#x)", c, i,
+					gcols[c][i], math.Float64bits(gcols[c][i]), cols[c][i], math.Float64bits(cols[c][i]))
+			}
+		}
+	}
+}
