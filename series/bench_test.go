@@ -61,3 +61,104 @@ func TestFixtureSizes(t *testing.T) {
 	t.Logf("ordinary metrics: %.3f B/sample; position: %.3f; all: %.3f",
 		s.perSample(ordinary), s.perSample(func(m string) bool { return m == "position" }), s.perSample(anyMetric))
 }
+
+// BenchmarkSeriesCodec encodes every metric stream of the FIT fixtures and
+// reports the encoded size: B/sample over the ordinary metrics (all but
+// position), B/sample-pos for position (lat and lon each count as a
+// sample) and B/sample-all over everything, plus one sub-benchmark per
+// metric. MB/s counts 8 bytes per timestamp and per value.
+func BenchmarkSeriesCodec(b *testing.B) {
+	streams := loadStreams(b)
+	b.Run("all", func(b *testing.B) {
+		s := benchEncode(b, streams)
+		b.ReportMetric(s.perSample(ordinary), "B/sample")
+		b.ReportMetric(s.perSample(func(m string) bool { return m == "position" }), "B/sample-pos")
+		b.ReportMetric(s.perSample(anyMetric), "B/sample-all")
+	})
+	for _, m := range fixtureMetrics {
+		b.Run(m, func(b *testing.B) {
+			s := benchEncode(b, filterStreams(streams, m))
+			b.ReportMetric(s.perSample(anyMetric), "B/sample")
+		})
+	}
+}
+
+func filterStreams(streams []stream, metric string) []stream {
+	var out []stream
+	for _, s := range streams {
+		if s.metric == metric {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func rawSize(s stream) int { return 8 * len(s.t) * (1 + len(s.cols)) }
+
+// benchEncode encodes streams b.N times and returns their sizes.
+func benchEncode(b *testing.B, streams []stream) sizes {
+	s := sizes{}
+	var raw int
+	for _, st := range streams {
+		raw += rawSize(st)
+		blob, err := Encode(st.t, st.cols...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.add(st.metric, len(blob), len(st.t)*len(st.cols))
+	}
+	b.SetBytes(int64(raw))
+	b.ResetTimer()
+	for b.Loop() {
+		for _, st := range streams {
+			if _, err := Encode(st.t, st.cols...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return s
+}
+
+// BenchmarkSeriesDecode decodes every fixture stream; MB/s counts the
+// decoded bytes, 8 per timestamp and per value.
+func BenchmarkSeriesDecode(b *testing.B) {
+	streams := loadStreams(b)
+	var blobs [][]byte
+	var raw int
+	for _, st := range streams {
+		blob, err := Encode(st.t, st.cols...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blobs = append(blobs, blob)
+		raw += rawSize(st)
+	}
+	b.SetBytes(int64(raw))
+	for b.Loop() {
+		for _, blob := range blobs {
+			if _, _, err := Decode(blob); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkSliceDownsample is the API's chart path: decode a 100,000-point
+// series, cut a window out of it and reduce that to 1,000 points.
+func BenchmarkSliceDownsample(b *testing.B) {
+	points := syntheticSeries(100_000)
+	blob, err := EncodePoints(points)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start, end := points[5_000].T, points[95_000].T
+	for b.Loop() {
+		decoded, err := DecodePoints(blob)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out := Downsample(Slice(decoded, start, end), 1_000); len(out) != 1_000 {
+			b.Fatalf("got %d points", len(out))
+		}
+	}
+}

@@ -20,6 +20,7 @@ type header struct {
 	n, rawLen int
 	zstd      bool
 	tsOrder   int
+	tsUnit    int64
 	cols      []column
 }
 
@@ -45,6 +46,11 @@ func Decode(b []byte) (t []int64, cols [][]float64, err error) {
 	off := readInts(payload, t, h.tsOrder)
 	if off < 0 {
 		return nil, nil, corrupt("timestamps are truncated")
+	}
+	if h.tsUnit != 1 {
+		for i := range t {
+			t[i] *= h.tsUnit
+		}
 	}
 	var ints []int64
 	cols = make([][]float64, len(h.cols))
@@ -86,6 +92,10 @@ func parseHeader(b []byte) (header, []byte, error) {
 	ncols := r.uvarint(MaxColumns)
 	h.rawLen = r.uvarint(maxPayload)
 	h.tsOrder = r.order(r.byte())
+	h.tsUnit = int64(r.uvarint(math.MaxInt64))
+	if r.err == nil && h.tsUnit == 0 {
+		r.fail("zero time unit")
+	}
 	if r.err == nil && ncols == 0 {
 		r.fail("no value columns")
 	}

@@ -17,6 +17,7 @@
 //	uvarint  c, value columns (1..MaxColumns)
 //	uvarint  raw payload length, after decompression
 //	byte     timestamp predictor order (0, 1 or 2)
+//	uvarint  timestamp unit u ≥ 1: timestamps are stored divided by u
 //	c ×      column descriptor
 //	payload
 //
@@ -32,6 +33,7 @@
 // The payload holds the timestamps, then each column in order:
 //
 //	timestamps  n uvarints: zigzag residuals of the predictor (see below)
+//	            over t/u
 //	scaled      exceptions: (uvarint gap, xor value) each, where the index
 //	            is the previous exception's index + 1 + gap (the first's
 //	            index is its gap); then n uvarint zigzag residuals of the

@@ -103,14 +103,15 @@ func tolerated(n int) int { return n / 64 }
 func chooseDigits(v []float64, offset float64) (scale, bool) {
 	var hist [maxDigits + 2]int // hist[k]: values needing exactly k digits; last: none fits
 	for _, x := range v {
-		if !special(x) {
-			hist[digits(x, offset)]++
+		if special(x) {
+			continue
+		}
+		hist[digits(x, offset)]++
+		if hist[maxDigits+1] > tolerated(len(v)) {
+			return scale{}, false // stop early: no scale of this family fits
 		}
 	}
 	misfit := hist[maxDigits+1]
-	if misfit > tolerated(len(v)) {
-		return scale{}, false
-	}
 	// Lower k from the top while the values it drops stay tolerated.
 	k := maxDigits
 	for k > 0 && misfit+hist[k] <= tolerated(len(v)) {

@@ -1,6 +1,9 @@
 package series
 
 import (
+	"math/rand/v2"
+
+	"github.com/cairn-fit/cairn"
 	"math"
 	"testing"
 )
@@ -28,4 +31,17 @@ func assertRoundTrip(tb testing.TB, b []byte, t []int64, cols [][]float64) {
 			}
 		}
 	}
+}
+
+// syntheticSeries returns a heart-rate-like random walk at 1 Hz.
+func syntheticSeries(n int) []cairn.Point {
+	r := rand.New(rand.NewPCG(1, 2))
+	points := make([]cairn.Point, n)
+	t, v := int64(1_700_000_000_000), 120.0
+	for i := range points {
+		v = max(40, min(200, v+float64(r.IntN(5)-2)))
+		points[i] = cairn.Point{T: t, V: v}
+		t += 1000
+	}
+	return points
 }

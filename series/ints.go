@@ -8,32 +8,53 @@ import (
 // maxOrder is the highest predictor order: delta-of-delta.
 const maxOrder = 2
 
+// escape marks a residual too large for its symbol byte.
+const escape = 0xff
+
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-// predict returns the order-th predictor for x[i] from the values before it,
-// with wrapping arithmetic so that any int64 sequence round-trips. The
-// first samples fall back to the highest order their history allows.
-func predict(x []int64, i, order int) int64 {
-	switch {
-	case order == 0 || i == 0:
+// predictor predicts each integer of a sequence from the ones before it:
+// order 0 predicts 0, order 1 the previous value, order 2 the previous
+// value plus the previous difference. The first difference counts as 0,
+// so the second value is predicted by the first rather than by twice it.
+// Arithmetic wraps, so that any int64 sequence round-trips.
+type predictor struct {
+	order int
+	prev  int64 // previous value
+	diff  int64 // previous difference, 0 until there are two values
+	seen  bool  // prev holds a value
+}
+
+func (p *predictor) predict() int64 {
+	switch p.order {
+	case 0:
 		return 0
-	case order == 1 || i == 1:
-		return x[i-1]
+	case 1:
+		return p.prev
 	default:
-		return 2*x[i-1] - x[i-2]
+		return p.prev + p.diff
 	}
 }
 
+func (p *predictor) push(v int64) {
+	if p.seen {
+		p.diff = v - p.prev
+	}
+	p.prev, p.seen = v, true
+}
+
 // bestOrder returns the predictor order whose residuals are cheapest. The
-// cost is the residuals' total bit length, a better guide to what zstd's
-// entropy coder will spend than varint bytes.
+// cost is the residuals' total bit length, a fair guide to what zstd's
+// entropy coder will spend.
 func bestOrder(x []int64) int {
 	var cost [maxOrder + 1]int
-	for i := range x {
-		for o := range cost {
-			cost[o] += bits.Len64(zigzag(x[i] - predict(x, i, o)))
-		}
+	p := predictor{order: maxOrder}
+	for _, v := range x {
+		cost[0] += bits.Len64(zigzag(v))
+		cost[1] += bits.Len64(zigzag(v - p.prev))
+		cost[2] += bits.Len64(zigzag(v - p.prev - p.diff))
+		p.push(v)
 	}
 	best := 0
 	for o := range cost {
@@ -44,10 +65,25 @@ func bestOrder(x []int64) int {
 	return best
 }
 
-// appendInts appends the zigzag residuals of x under the given order.
+// appendInts appends the zigzag residuals of x under the given order: one
+// symbol byte per value, the residual itself when below escape, then a
+// uvarint of residual-escape for each escaped value in order. Small
+// residuals thus take one whole byte each, which zstd's entropy coder
+// models far better than varints that spread values over 7-bit groups
+// from 128 up, and the rare large ones stay out of the way.
 func appendInts(dst []byte, x []int64, order int) []byte {
-	for i := range x {
-		dst = binary.AppendUvarint(dst, zigzag(x[i]-predict(x, i, order)))
+	sym := len(dst)
+	dst = append(dst, make([]byte, len(x))...)
+	p := predictor{order: order}
+	for i, v := range x {
+		zz := zigzag(v - p.predict())
+		p.push(v)
+		if zz < escape {
+			dst[sym+i] = byte(zz)
+			continue
+		}
+		dst[sym+i] = escape
+		dst = binary.AppendUvarint(dst, zz-escape)
 	}
 	return dst
 }
@@ -55,22 +91,22 @@ func appendInts(dst []byte, x []int64, order int) []byte {
 // readInts fills x from residuals at the start of b and returns the bytes
 // read, or -1 if b ends early or holds an overlong varint.
 func readInts(b []byte, x []int64, order int) int {
-	off := 0
-	for i := range x {
-		var u uint64
-		if off < len(b) && b[off] < 0x80 {
-			// Most residuals are one byte; skip the general decoder.
-			u = uint64(b[off])
-			off++
-		} else {
-			var n int
-			u, n = binary.Uvarint(b[off:])
+	if len(b) < len(x) {
+		return -1
+	}
+	off := len(x) // escaped residuals follow the symbols
+	p := predictor{order: order}
+	for i, s := range b[:len(x)] {
+		zz := uint64(s)
+		if s == escape {
+			v, n := binary.Uvarint(b[off:])
 			if n <= 0 {
 				return -1
 			}
-			off += n
+			zz, off = v+escape, off+n
 		}
-		x[i] = unzigzag(u) + predict(x, i, order)
+		x[i] = unzigzag(zz) + p.predict()
+		p.push(x[i])
 	}
 	return off
 }
