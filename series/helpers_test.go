@@ -5,11 +5,16 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"math"
-	"testing"
 )
 
+// fataler is what assertRoundTrip needs of testing.TB and rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // assertRoundTrip decodes b and checks it holds t and cols bit for bit.
-func assertRoundTrip(tb testing.TB, b []byte, t []int64, cols [][]float64) {
+func assertRoundTrip(tb fataler, b []byte, t []int64, cols [][]float64) {
 	tb.Helper()
 	gt, gcols, err := Decode(b)
 	if err != nil {
