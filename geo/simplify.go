@@ -59,14 +59,21 @@ func project(points []cairn.LatLng) orb.LineString {
 	return plane
 }
 
-// wrap180 folds a longitude difference into [-180, 180).
+// wrap180 folds a longitude difference into [-180, 180]. Differences
+// already in range are returned untouched: shifting them by 180 and back
+// would round away the small steps between neighbouring fixes.
 func wrap180(d float64) float64 {
+	if d >= -180 && d <= 180 {
+		return d
+	}
 	return math.Mod(math.Mod(d+180, 360)+360, 360) - 180
 }
 
 // matchKept maps the simplified line back to the original points. The
 // simplifier only filters its input, keeping order and copying values, so
-// walking both lines in step finds each kept point's index exactly.
+// walking both lines in step finds each kept point's index exactly. Points
+// so close that they project to the same plane point are interchangeable,
+// except that the ends must stay the caller's own first and last points.
 func matchKept(points []cairn.LatLng, plane, kept orb.LineString) []cairn.LatLng {
 	out := make([]cairn.LatLng, 0, len(kept))
 	i := 0
@@ -80,6 +87,7 @@ func matchKept(points []cairn.LatLng, plane, kept orb.LineString) []cairn.LatLng
 		out = append(out, points[i])
 		i++
 	}
+	out[len(out)-1] = points[len(points)-1]
 	return out
 }
 
