@@ -50,7 +50,8 @@ func (db *DB) createActivity(ctx context.Context, q queryer, a *cairn.Activity) 
 		a.ID = NewID()
 	}
 	a.StartTime = a.StartTime.UTC().Truncate(time.Microsecond)
-	a.CreatedAt, a.UpdatedAt = db.now(), db.now()
+	now := db.now()
+	a.CreatedAt, a.UpdatedAt = now, now
 	if a.Timezone == "" {
 		a.Timezone = "UTC"
 	}

@@ -36,7 +36,8 @@ func (db *DB) createDevice(ctx context.Context, q queryer, d *cairn.Device) erro
 	if d.Status == "" {
 		d.Status = cairn.DeviceActive
 	}
-	d.CreatedAt, d.UpdatedAt = db.now(), db.now()
+	now := db.now()
+	d.CreatedAt, d.UpdatedAt = now, now
 	_, err := q.ExecContext(ctx, `INSERT INTO devices (`+deviceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		d.ID, d.UserID, d.Manufacturer, d.Model, d.SerialNumber, d.FirmwareVersion, db.tp(d.LastSyncAt),

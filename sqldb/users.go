@@ -33,9 +33,16 @@ func (db *DB) CreateUser(ctx context.Context, u *cairn.User) error {
 		u.ID = NewID()
 	}
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	u.CreatedAt, u.UpdatedAt = db.now(), db.now()
+	now := db.now()
+	u.CreatedAt, u.UpdatedAt = now, now
 	if u.Status == "" {
 		u.Status = cairn.UserActive
+	}
+	if u.Locale == "" {
+		u.Locale = "en"
+	}
+	if u.Timezone == "" {
+		u.Timezone = "UTC"
 	}
 	if len(u.Roles) == 0 {
 		u.Roles = []string{cairn.RoleUser}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-fit/cairn/blobs"
+	"github.com/cairn-fit/cairn/jobs"
+	"github.com/cairn-fit/cairn/rest"
+	"github.com/cairn-fit/cairn/telemetry"
+	"github.com/riverqueue/river"
+)
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.serveFlags(fs)
+	if err := c.parse(fs, args, e.getenv); err != nil {
+		return err
+	}
+	log := telemetry.NewLogger(e.stderr, c.LogLevel)
+	metrics := telemetry.NewMetrics()
+
+	// Listen first, answering /healthz (and 503 elsewhere) while
+	// migrations run; the full API takes over once the store is ready.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	var handler atomic.Pointer[http.Handler]
+	starting := rest.Starting()
+	handler.Store(&starting)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	s, err := openStore(ctx, &c, log)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	defer s.Close()
+	bucket, err := blobs.Open(ctx, c.BlobURL, c.DataDir)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	defer bucket.Close()
+	queue, err := startQueue(ctx, s, log)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	var draining atomic.Bool
+	api, err := rest.New(rest.Deps{
+		Users: s, Tokens: s,
+		Ready: func(ctx context.Context) error {
+			if draining.Load() {
+				return errors.New("shutting down")
+			}
+			return s.Ping(ctx)
+		},
+		Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	full := api.Handler()
+	handler.Store(&full)
+	log.Info("ready", "database", s.Dialect())
+
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests and jobs")
+	}
+	draining.Store(true)
+	shutdown(srv, c.ShutdownTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if qerr := queue.Stop(stopCtx); qerr != nil {
+		log.Error("stopping jobs", "err", qerr)
+	}
+	log.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func shutdown(srv *http.Server, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+func startQueue(ctx context.Context, s *store, log *slog.Logger) (*jobs.Queue, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.PurgeWorker{Purge: s.PurgeExpired})
+	q, err := jobs.New(s.DB, s.pool, jobs.Config{
+		Workers:      workers,
+		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour)},
+		MaxWorkers:   4,
+		Logger:       log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	// The queue runs until Stop, not until ctx ends, so that SIGTERM lets
+	// running jobs finish.
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return q, nil
+}

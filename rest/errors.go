@@ -1,0 +1,77 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/rest/api"
+)
+
+// codeStatus is the one table from error codes to HTTP statuses. GraphQL
+// carries the same codes in extensions.code.
+var codeStatus = map[string]int{
+	cairn.EUNAUTHENTICATED: http.StatusUnauthorized,
+	cairn.ESTEPUPREQUIRED:  http.StatusUnauthorized,
+	cairn.EFORBIDDEN:       http.StatusForbidden,
+	cairn.ENOTFOUND:        http.StatusNotFound,
+	cairn.ECONFLICT:        http.StatusConflict,
+	cairn.EDUPLICATE:       http.StatusConflict,
+	cairn.EVALIDATION:      http.StatusBadRequest,
+	cairn.EPRECONDITION:    http.StatusPreconditionFailed,
+	cairn.ETOOLARGE:        http.StatusRequestEntityTooLarge,
+	cairn.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
+	cairn.EINVALIDFILE:     http.StatusUnprocessableEntity,
+	cairn.EUNSUPPORTEDFILE: http.StatusUnsupportedMediaType,
+	cairn.ERATELIMITED:     http.StatusTooManyRequests,
+	cairn.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	cairn.EINTERNAL:        http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for err's code.
+func StatusOf(err error) int {
+	if s, ok := codeStatus[cairn.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the documented error shape.
+func errorBody(err error) api.Error {
+	var b api.Error
+	b.Error.Code = api.ErrorErrorCode(cairn.ErrorCode(err))
+	if StatusOf(err) == http.StatusInternalServerError {
+		b.Error.Code = api.ErrorErrorCode(cairn.EINTERNAL)
+	}
+	b.Error.Message = cairn.ErrorMessage(err)
+	if f := cairn.ErrorFields(err); len(f) > 0 {
+		b.Error.Fields = &f
+	}
+	return b
+}
+
+// writeError answers err in the error shape; only server faults are logged
+// as errors, with their cause (never sent to the client).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := StatusOf(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+	} else {
+		s.log.DebugContext(r.Context(), "request refused", "err", err)
+	}
+	var ce *cairn.Error
+	if status == http.StatusUnauthorized && errors.As(err, &ce) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cairn"`)
+	}
+	writeJSON(w, status, errorBody(err))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}

@@ -1,0 +1,171 @@
+// Package rest serves cairn's public REST API. Routes, parameters and
+// response types are generated from openapi.yaml (oapi-codegen, strict
+// server, net/http ServeMux); handlers return errors, and one table maps
+// error codes to statuses.
+package rest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/rest/api"
+	"github.com/cairn-fit/cairn/telemetry"
+)
+
+// Deps are the domain services the API serves.
+type Deps struct {
+	Users  cairn.UserStore
+	Tokens cairn.TokenStore
+	// Ready reports whether the server can serve: database reachable and
+	// migrated.
+	Ready   func(context.Context) error
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
+}
+
+// Server is the REST API.
+type Server struct {
+	Deps
+	log *slog.Logger
+	ops map[string]operation
+}
+
+// New returns the API server.
+func New(d Deps) (*Server, error) {
+	ops, err := loadOperations()
+	if err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = telemetry.NewMetrics()
+	}
+	return &Server{Deps: d, log: d.Log, ops: ops}, nil
+}
+
+// Handler returns the HTTP handler for every route.
+func (s *Server) Handler() http.Handler {
+	strict := api.NewStrictHandlerWithOptions(s, []api.StrictMiddlewareFunc{s.authorize},
+		api.StrictHTTPServerOptions{
+			RequestErrorHandlerFunc:  s.requestError,
+			ResponseErrorHandlerFunc: s.writeError,
+		})
+	mux := http.NewServeMux()
+	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseRouter:       mux,
+		ErrorHandlerFunc: s.requestError,
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, cairn.Errorf(cairn.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+	})
+	return s.observe(mux)
+}
+
+// requestError answers a request the generated code could not bind.
+func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error) {
+	fields := map[string]string{}
+	switch e := err.(type) {
+	case *api.InvalidParamFormatError:
+		fields[e.ParamName] = "has an invalid format"
+	case *api.RequiredParamError:
+		fields[e.ParamName] = "is required"
+	case *api.RequiredHeaderError:
+		fields[e.ParamName] = "is required"
+	case *api.UnescapedCookieParamError:
+		fields[e.ParamName] = "has an invalid format"
+	case *api.TooManyValuesForParamError:
+		fields[e.ParamName] = "has too many values"
+	default:
+		fields["body"] = err.Error()
+	}
+	s.writeError(w, r, cairn.Invalid(fields))
+}
+
+// statusWriter records the status for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives every request an id (X-Request-Id, and on every log
+// line), logs it, counts it by route pattern and turns panics into 500s.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = telemetry.NewRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(telemetry.WithRequestID(r.Context(), id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err := cairn.Wrap(cairn.EINTERNAL, fmt.Errorf("panic: %v\n%s", v, debug.Stack()), "internal error")
+				if sw.status == 0 {
+					s.writeError(sw, r, err)
+				} else {
+					s.log.ErrorContext(r.Context(), "panic after response started", "err", err)
+				}
+			}
+			s.record(r, sw.status, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) record(r *http.Request, status int, d time.Duration) {
+	route := r.Pattern
+	if route == "" || route == "/" {
+		route = "unmatched"
+	}
+	code := strconv.Itoa(status)
+	s.Metrics.Requests.WithLabelValues(route, r.Method, code).Inc()
+	s.Metrics.Latency.WithLabelValues(route, r.Method, code).Observe(d.Seconds())
+	s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", route,
+		"status", status, "duration_ms", float64(d.Microseconds())/1000)
+}
+
+// Starting is the handler while the server starts: /healthz answers 200,
+// everything else 503 in the error shape.
+func Starting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
+			return
+		}
+		writeJSON(w, http.StatusServiceUnavailable, errorBody(cairn.Errorf(cairn.EUNAVAILABLE, "starting up, try again shortly")))
+	})
+}

@@ -1,0 +1,19 @@
+package sqldb
+
+import (
+	"context"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+)
+
+// PurgeExpired deletes rows past their expiry (idempotency keys) across all
+// users; it runs as the system.
+func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.write.ExecContext(cairn.SystemContext(ctx), "DELETE FROM idempotency_keys WHERE expires_at < $1", db.t(now))
+	if err != nil {
+		return 0, db.translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n, db.translate(err)
+}
