@@ -10,12 +10,16 @@ import (
 // Limits of one blob. The encoder refuses what the decoder would refuse, so
 // that everything encoded can be read back.
 const (
-	// MaxSamples is the most samples per column: 48 days at 1 Hz.
-	MaxSamples = 1 << 22
+	// MaxSamples is the most samples per column: 24 days at 1 Hz, 5.8
+	// hours at 100 Hz.
+	MaxSamples = 1 << 21
 	// MaxColumns is the most value columns.
 	MaxColumns = 16
+	// maxValues caps samples × (1 + columns), timestamps included, and so
+	// what a decoded blob takes in memory: 8 bytes each, 64 MiB in all.
+	maxValues = 1 << 23
 	// maxPayload caps the decompressed payload, and with it what a hostile
-	// blob can make the decoder allocate.
+	// blob can make the decoder allocate before it finds the lie.
 	maxPayload = 1 << 27
 )
 
@@ -84,7 +88,7 @@ func validate(t []int64, cols [][]float64) error {
 		return cairn.Invalid(map[string]string{"cols": "at least one value column is required"})
 	case len(cols) > MaxColumns:
 		return cairn.Invalid(map[string]string{"cols": "too many value columns"})
-	case len(t) > MaxSamples:
+	case len(t) > MaxSamples || len(t)*(1+len(cols)) > maxValues:
 		return cairn.Invalid(map[string]string{"t": "too many samples for one blob"})
 	}
 	for _, c := range cols {

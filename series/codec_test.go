@@ -129,6 +129,8 @@ func TestEncodeInvalid(t *testing.T) {
 		{"no columns", []int64{1}, nil},
 		{"short column", []int64{1, 2}, [][]float64{{1, 2}, {1}}},
 		{"too many columns", []int64{1}, make([][]float64, MaxColumns+1)},
+		{"too many samples", make([]int64, MaxSamples+1), [][]float64{make([]float64, MaxSamples+1)}},
+		{"too many values", make([]int64, maxValues/4+1), [][]float64{make([]float64, maxValues/4+1), make([]float64, maxValues/4+1), make([]float64, maxValues/4+1)}},
 	}
 	for _, tc := range tests {
 		if _, err := Encode(tc.t, tc.cols...); cairn.ErrorCode(err) != cairn.EVALIDATION {
@@ -189,7 +191,30 @@ func validBlobs(t testing.TB) [][]byte {
 		}
 		blobs = append(blobs, b)
 	}
-	return blobs
+	return append(blobs, storedForms(t, blobs)...)
+}
+
+// storedForms returns the compressed blobs among blobs with their payload
+// stored instead, which lets fuzzing mutate the payload directly.
+func storedForms(t testing.TB, blobs [][]byte) [][]byte {
+	var out [][]byte
+	for _, b := range blobs {
+		if b[3]&flagZstd == 0 {
+			continue
+		}
+		h, rest, err := parseHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := decompress(h, rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := append([]byte(nil), b[:len(b)-len(rest)]...)
+		stored[3] &^= flagZstd
+		out = append(out, append(stored, payload...))
+	}
+	return out
 }
 
 func TestBlobsCoverBothPayloadForms(t *testing.T) {
@@ -236,6 +261,7 @@ func TestDecodeHostileCounts(t *testing.T) {
 		return append(b, rest...)
 	}
 	blobs := [][]byte{
+		big(flagZstd, MaxSamples, 2, maxPayload, 2, 1, kindXOR),
 		big(flagZstd, MaxSamples, MaxColumns, maxPayload, 2, 1, kindXOR),
 		big(flagZstd, MaxSamples, 1, maxPayload, 2, 1, kindXOR, 0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0),
 		big(0, MaxSamples, 1, 2*MaxSamples, 2, 1, kindXOR),

@@ -88,16 +88,16 @@ func parseHeader(b []byte) (header, []byte, error) {
 	}
 	h.zstd = b[3]&flagZstd != 0
 	r := reader{b: b[4:]}
-	h.n = r.uvarint(MaxSamples)
-	ncols := r.uvarint(MaxColumns)
-	h.rawLen = r.uvarint(maxPayload)
+	h.n = int(r.uvarint(MaxSamples))
+	ncols := int(r.uvarint(MaxColumns))
+	h.rawLen = int(r.uvarint(maxPayload))
 	h.tsOrder = r.order(r.byte())
 	h.tsUnit = int64(r.uvarint(math.MaxInt64))
 	if r.err == nil && h.tsUnit == 0 {
 		r.fail("zero time unit")
 	}
-	if r.err == nil && ncols == 0 {
-		r.fail("no value columns")
+	if r.err == nil && (ncols == 0 || h.n*(1+ncols) > maxValues) {
+		r.fail("bad column count")
 	}
 	// Every sample takes at least a byte per column and every exception
 	// two, so counts beyond the payload are lies: refuse them before
@@ -241,14 +241,14 @@ func (r *reader) byte() byte {
 }
 
 // uvarint reads a count and fails if it exceeds max.
-func (r *reader) uvarint(max int) int {
+func (r *reader) uvarint(max uint64) uint64 {
 	v, m := binary.Uvarint(r.b)
-	if m <= 0 || v > uint64(max) {
+	if m <= 0 || v > max {
 		r.fail("bad count in header")
 		return 0
 	}
 	r.b = r.b[m:]
-	return int(v)
+	return v
 }
 
 // float reads a finite nonzero float64, the only kind a scale uses.
@@ -300,6 +300,6 @@ func (r *reader) column(n int) column {
 	default:
 		r.fail("unknown column kind")
 	}
-	c.exc = r.uvarint(n)
+	c.exc = int(r.uvarint(uint64(n)))
 	return c
 }
