@@ -11,11 +11,20 @@ var crcTable = [16]uint16{
 	0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400,
 }
 
+// crcBytes is crcTable expanded to whole bytes, for speed: the nibble
+// table is the protocol's definition, this is the same CRC eight bits at a
+// time.
+var crcBytes = func() (t [256]uint16) {
+	for i := range t {
+		t[i] = crcNibble(crcNibble(0, byte(i)&0x0F), byte(i)>>4)
+	}
+	return t
+}()
+
 // checksum continues the FIT CRC-16 crc over b; a new checksum starts at 0.
 func checksum(crc uint16, b []byte) uint16 {
 	for _, x := range b {
-		crc = crcNibble(crc, x&0x0F)
-		crc = crcNibble(crc, x>>4)
+		crc = crc>>8 ^ crcBytes[byte(crc)^x]
 	}
 	return crc
 }

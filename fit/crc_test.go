@@ -34,6 +34,24 @@ func TestChecksumResidue(t *testing.T) {
 	}
 }
 
+// nibbleChecksum is the FIT protocol's own CRC routine, nibble by nibble.
+func nibbleChecksum(crc uint16, b []byte) uint16 {
+	for _, x := range b {
+		crc = crcNibble(crc, x&0x0F)
+		crc = crcNibble(crc, x>>4)
+	}
+	return crc
+}
+
+func TestChecksumMatchesProtocol(t *testing.T) {
+	b := simpleActivity(t)
+	for i := range len(b) {
+		if got, want := checksum(0x1234, b[:i]), nibbleChecksum(0x1234, b[:i]); got != want {
+			t.Fatalf("checksum of %d bytes: %#04x, protocol routine %#04x", i, got, want)
+		}
+	}
+}
+
 func TestCRCReaderSynthetic(t *testing.T) {
 	full := simpleActivity(t)
 	for name, b := range map[string][]byte{

@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/cairn-fit/cairn"
 	"github.com/muktihari/fit/decoder"
@@ -63,7 +64,7 @@ func Decode(r io.Reader) (file *cairn.DecodedFile, err error) {
 		// the process down: any panic is a corrupt file.
 		if p := recover(); p != nil {
 			file = nil
-			err = cairn.Wrap(cairn.EINVALIDFILE, fmt.Errorf("fit: panic: %v", p), "FIT file is corrupt")
+			err = cairn.Wrap(cairn.EINVALIDFILE, &panicError{value: p, stack: debug.Stack()}, "FIT file is corrupt")
 		}
 	}()
 	cr := &crcReader{r: r}
@@ -89,6 +90,15 @@ func Decode(r io.Reader) (file *cairn.DecodedFile, err error) {
 	}
 	return b.finish(seq, cr.n, failure)
 }
+
+// panicError is the cause of the error Decode returns when decoding
+// panicked; the fuzz test looks for it.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("fit: panic: %v\n%s", e.value, e.stack) }
 
 // failureMessage turns a decoder error into a message safe for users.
 func failureMessage(err error) string {

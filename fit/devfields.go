@@ -188,10 +188,10 @@ func (c *devCollector) own(m *proto.Message) map[string]DeveloperField {
 
 // devAcc accumulates one series over one activity.
 type devAcc struct {
-	count          int
-	sum, min, max  float64
-	last           any
-	numeric        bool
+	count         int
+	sum, min, max float64
+	last          any
+	numeric       bool
 }
 
 // summarize returns, for each of n activities, its developer fields by

@@ -18,14 +18,13 @@ import (
 	"github.com/muktihari/fit/proto"
 )
 
-// fixtureDir returns the shared FIT fixtures folder, which lives next to
-// the repository (../shared/fixtures from its root), and skips the test
-// when it is not there: a fresh clone tests itself with synthetic files.
-func fixtureDir(t testing.TB) string {
-	t.Helper()
+// fixtureRoot returns the shared FIT fixtures folder, which lives next to
+// the repository (../shared/fixtures/fit from its root), and whether it is
+// there.
+func fixtureRoot() (string, bool) {
 	root, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", false
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
@@ -33,31 +32,48 @@ func fixtureDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(root)
 		if parent == root {
-			t.Skip("repository root (go.mod) not found: cannot locate the shared fixtures")
+			return "", false
 		}
 		root = parent
 	}
 	dir := filepath.Join(root, "..", "shared", "fixtures", "fit")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("FIT fixtures not found at %s: skipping the real-file tests (synthetic tests still run)", dir)
+	_, err = os.Stat(dir)
+	return dir, err == nil
+}
+
+// fixtureDir returns the fixtures folder or skips the test when it is
+// missing: a fresh clone still runs the synthetic tests.
+func fixtureDir(t testing.TB) string {
+	t.Helper()
+	dir, ok := fixtureRoot()
+	if !ok {
+		t.Skipf("FIT fixtures not found (../shared/fixtures/fit next to the repository, %q): skipping the real-file tests", dir)
 	}
 	return dir
 }
 
-// fixtures returns the paths of the FIT fixtures.
-func fixtures(t testing.TB) []string {
-	t.Helper()
-	entries, err := os.ReadDir(fixtureDir(t))
-	if err != nil {
-		t.Fatal(err)
+// fixturePaths lists the FIT fixtures, none when the folder is missing.
+func fixturePaths() []string {
+	dir, ok := fixtureRoot()
+	if !ok {
+		return nil
 	}
+	entries, _ := os.ReadDir(dir)
 	var paths []string
 	for _, e := range entries {
 		if strings.EqualFold(filepath.Ext(e.Name()), ".fit") {
-			paths = append(paths, filepath.Join(fixtureDir(t), e.Name()))
+			paths = append(paths, filepath.Join(dir, e.Name()))
 		}
 	}
 	return paths
+}
+
+// fixtures returns the paths of the FIT fixtures, skipping the test when
+// there are none.
+func fixtures(t testing.TB) []string {
+	t.Helper()
+	fixtureDir(t)
+	return fixturePaths()
 }
 
 // brokenOnPurpose reports whether a fixture is broken by design (SOURCES.md).
@@ -73,7 +89,7 @@ func brokenOnPurpose(name string) bool {
 // cutShort lists the fixtures whose names do not say so but which are
 // recordings cut short: they must decode partially.
 var cutShort = map[string]string{
-	"nick.fit": "the last message runs past the end of the file and the CRC does not match",
+	"nick.fit":                               "the last message runs past the end of the file and the CRC does not match",
 	"strava-android-app-201.10-b1218918.fit": "a crashing app: the header's data size exceeds the file and a message has no definition",
 }
 
@@ -104,12 +120,20 @@ func wantCode(t testing.TB, err error, code string) *cairn.Error {
 	return e
 }
 
-// encode writes messages as one FIT file with muktihari/fit's encoder
-// (14-byte header with its CRC).
-func encode(t testing.TB, mesgs ...proto.Message) []byte {
+// tb is what the synthetic file builders need of a test: *testing.T,
+// *testing.F, *testing.B and *rapid.T all have it.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// encode writes messages as one FIT file (protocol 2.0, developer fields
+// allowed) with muktihari/fit's encoder: a 14-byte header with its CRC.
+func encode(t tb, mesgs ...proto.Message) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := encoder.New(&buf).Encode(&proto.FIT{Messages: mesgs}); err != nil {
+	fit := &proto.FIT{FileHeader: proto.FileHeader{ProtocolVersion: proto.V2}, Messages: mesgs}
+	if err := encoder.New(&buf).Encode(fit); err != nil {
 		t.Fatalf("encode: %v", err)
 	}
 	return buf.Bytes()
@@ -155,7 +179,7 @@ func session(start time.Time, elapsed time.Duration, sport typedef.Sport, sub ty
 }
 
 // simpleActivity is a 60-record run with one session.
-func simpleActivity(t testing.TB) []byte {
+func simpleActivity(t tb) []byte {
 	t.Helper()
 	mesgs := []proto.Message{fileID(typedef.FileActivity)}
 	for i := range 60 {
@@ -170,7 +194,7 @@ func simpleActivity(t testing.TB) []byte {
 // header (size 12) or as a 14-byte header whose CRC is 0x0000 (size 0),
 // and recomputes the file CRC as the protocol defines it: over the whole
 // header and the data.
-func withHeader(t testing.TB, b []byte, size int) []byte {
+func withHeader(t tb, b []byte, size int) []byte {
 	t.Helper()
 	if b[0] != 14 {
 		t.Fatalf("header size %d, want 14", b[0])
