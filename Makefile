@@ -1,0 +1,40 @@
+# cairn: make targets. Only Go is needed for run and test.
+GO ?= go
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run build test test-pg generate lint bench fuzz
+
+run:
+	$(GO) run ./cmd/cairn serve
+
+build:
+	$(GO) build -o bin/cairn ./cmd/cairn
+
+# The whole suite; PostgreSQL cases run when CAIRN_TEST_POSTGRES_URL is set.
+test:
+	$(GO) test ./...
+
+# The whole suite on SQLite and PostgreSQL, with the race detector.
+test-pg:
+	CAIRN_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -race ./...
+
+# Regenerates the OpenAPI JSON and the server code from rest/openapi.yaml.
+generate:
+	cd tools && $(GO) run ./yaml2json ../rest/openapi.yaml ../rest/api/openapi.json
+	cd rest && $(GO) run -modfile=../tools/go.mod github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml openapi.yaml
+
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
