@@ -79,7 +79,8 @@ func recordOf(m *proto.Message) cairn.Record {
 	r := cairn.Record{Altitude: nan, HeartRate: nan, Cadence: nan, Power: nan,
 		Speed: nan, Distance: nan, Temperature: nan}
 	lat, lon := basetype.Sint32Invalid, basetype.Sint32Invalid
-	alt, speed, fraction := nan, nan, nan
+	var alt, ealt, speed, espeed *proto.Field
+	fraction := nan
 	for i := range m.Fields {
 		f := &m.Fields[i]
 		switch f.Num {
@@ -90,9 +91,9 @@ func recordOf(m *proto.Message) cairn.Record {
 		case fieldnum.RecordPositionLong:
 			lon = f.Value.Int32()
 		case fieldnum.RecordAltitude:
-			alt = scaled(f)
+			alt = f
 		case fieldnum.RecordEnhancedAltitude:
-			r.Altitude = scaled(f)
+			ealt = f
 		case fieldnum.RecordHeartRate:
 			r.HeartRate = scaled(f)
 		case fieldnum.RecordCadence:
@@ -102,9 +103,9 @@ func recordOf(m *proto.Message) cairn.Record {
 		case fieldnum.RecordDistance:
 			r.Distance = scaled(f)
 		case fieldnum.RecordSpeed:
-			speed = scaled(f)
+			speed = f
 		case fieldnum.RecordEnhancedSpeed:
-			r.Speed = scaled(f)
+			espeed = f
 		case fieldnum.RecordPower:
 			r.Power = scaled(f)
 		case fieldnum.RecordTemperature:
@@ -112,18 +113,30 @@ func recordOf(m *proto.Message) cairn.Record {
 		}
 	}
 	r.Lat, r.Lon = degrees(lat, lon)
-	// The decoder expands altitude and speed into their enhanced_ fields;
-	// the plain ones only matter when a file has nothing else.
-	if math.IsNaN(r.Altitude) {
-		r.Altitude = alt
-	}
-	if math.IsNaN(r.Speed) {
-		r.Speed = speed
-	}
+	r.Altitude = enhanced(ealt, alt)
+	r.Speed = enhanced(espeed, speed)
 	if !math.IsNaN(fraction) {
 		r.Cadence += fraction
 	}
 	return r
+}
+
+// enhanced returns the value of an enhanced_ field, or of its plain
+// field when the enhanced one is missing or merely the decoder's
+// expansion of the plain one: the expansion goes through float64 and can
+// lose a unit of the last place (1.001 m/s expands to 1.000).
+func enhanced(enh, plain *proto.Field) float64 {
+	v := nan
+	if enh != nil && !enh.IsExpandedField {
+		v = scaled(enh)
+	}
+	if math.IsNaN(v) && plain != nil {
+		v = scaled(plain)
+	}
+	if math.IsNaN(v) && enh != nil {
+		v = scaled(enh)
+	}
+	return v
 }
 
 func (a *activityBuilder) addSession(m *proto.Message) {
@@ -172,8 +185,8 @@ func sessionTotals(s *mesgdef.Session) cairn.DeviceTotals {
 		MaxHR:      ptr(u8(s.MaxHeartRate)),
 		AscentM:    ptr(u16(s.TotalAscent)),
 		DescentM:   ptr(u16(s.TotalDescent)),
-		AvgSpeed:   ptr(prefer(s.EnhancedAvgSpeedScaled(), s.AvgSpeedScaled())),
-		MaxSpeed:   ptr(prefer(s.EnhancedMaxSpeedScaled(), s.MaxSpeedScaled())),
+		AvgSpeed:   ptr(enhancedTotal(s, fieldnum.SessionEnhancedAvgSpeed, s.EnhancedAvgSpeedScaled(), s.AvgSpeedScaled())),
+		MaxSpeed:   ptr(enhancedTotal(s, fieldnum.SessionEnhancedMaxSpeed, s.EnhancedMaxSpeedScaled(), s.MaxSpeedScaled())),
 		AvgPower:   ptr(u16(s.AvgPower)),
 		AvgCadence: ptr(withFraction(u8(s.AvgCadence), s.AvgFractionalCadenceScaled())),
 	}
@@ -182,6 +195,15 @@ func sessionTotals(s *mesgdef.Session) cairn.DeviceTotals {
 		t.Steps = ptr(2 * float64(s.TotalCycles))
 	}
 	return t
+}
+
+// enhancedTotal prefers a session's enhanced_ speed to the plain one,
+// unless it only is the decoder's expansion of it (see enhanced).
+func enhancedTotal(s *mesgdef.Session, num byte, enh, plain float64) float64 {
+	if s.IsExpandedField(num) {
+		return prefer(plain, enh)
+	}
+	return prefer(enh, plain)
 }
 
 // prefer returns v, or fallback when v is NaN.

@@ -193,7 +193,7 @@ func TestDecodeMonitoring(t *testing.T) {
 	file := mustDecode(t, encode(t, fileID(typedef.FileMonitoringB), info,
 		mon(low+60, typedef.ActivityTypeWalking, 100, 80),
 		mon(low+120, typedef.ActivityTypeRunning, 50, 150),
-		mon(low+65535, typedef.ActivityTypeWalking, 300, 90), // 65535 s later: wraps
+		mon(low+65535, typedef.ActivityTypeWalking, 300, 90),    // 65535 s later: wraps
 		mon(low+65535+120, typedef.ActivityTypeWalking, 20, 85), // a new day: counters reset
 	))
 	if file.Kind != cairn.KindHealth {

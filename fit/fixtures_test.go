@@ -31,6 +31,11 @@ func (r *reference) OnMesg(m proto.Message) {
 	case mesgnum.Session:
 		fields := map[string]float64{}
 		for i := range m.Fields {
+			// An enhanced_ field expanded from its plain field is a lossy
+			// copy of it: the plain field is the device's record.
+			if m.Fields[i].IsExpandedField {
+				continue
+			}
 			if v := scaled(&m.Fields[i]); !math.IsNaN(v) {
 				fields[m.Fields[i].Name] = v
 			}
