@@ -78,6 +78,7 @@ type Workout struct {
 	Description        string          `json:"description"`
 	Sport              ActivityType    `json:"sport"`
 	Definition         json.RawMessage `json:"definition"`
+	FileHash           string          `json:"-"` // SHA-256 of the file it was imported from
 	UploadedToGarminAt *time.Time      `json:"uploaded_to_garmin_at"`
 	UploadedToStravaAt *time.Time      `json:"uploaded_to_strava_at,omitempty"`
 	CreatedAt          time.Time       `json:"created_at"`
