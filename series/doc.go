@@ -7,17 +7,18 @@
 //
 // # Wire format (version 1)
 //
-// All integers are little-endian; "uvarint" is encoding/binary's unsigned
-// varint. A blob is a header followed by the payload:
+// "uvarint" is encoding/binary's unsigned varint; "float64" is the 8 bytes
+// of an IEEE 754 double, little-endian. A blob is a header followed by the
+// payload:
 //
 //	magic    "cS"
 //	version  1
 //	flags    bit 0: payload is one zstd frame (else stored as is)
-//	uvarint  n, samples per column (≤ MaxSamples)
+//	uvarint  n, samples per column (≤ MaxSamples, n×(1+c) ≤ 2^23)
 //	uvarint  c, value columns (1..MaxColumns)
 //	uvarint  raw payload length, after decompression
 //	byte     timestamp predictor order (0, 1 or 2)
-//	uvarint  timestamp unit u ≥ 1: timestamps are stored divided by u
+//	uvarint  timestamp unit u ≥ 1, their greatest common divisor
 //	c ×      column descriptor
 //	payload
 //
@@ -28,27 +29,33 @@
 //	kind 2  quantum          float64 q                      v = float64(i)*q
 //	kind 3  xor              -                              Gorilla-style float bits
 //
-// kinds 0-2 ("scaled") end with a uvarint count of exceptions.
+// kinds 0-2 ("scaled") end with a uvarint count of exceptions; kind 3 has
+// order 0. The formulas are single IEEE 754 double operations, and the
+// encoder uses a scale only for values they reproduce bit for bit.
 //
 // The payload holds the timestamps, then each column in order:
 //
-//	timestamps  n uvarints: zigzag residuals of the predictor (see below)
-//	            over t/u
+//	timestamps  an integer sequence (below) of t/u
 //	scaled      exceptions: (uvarint gap, xor value) each, where the index
 //	            is the previous exception's index + 1 + gap (the first's
-//	            index is its gap); then n uvarint zigzag residuals of the
-//	            scaled integers i
+//	            index is its gap); then an integer sequence of the scaled
+//	            integers i
 //	xor         n xor values
 //
-// Residuals are computed with wrapping 64-bit arithmetic against a
-// predictor of the given order: 0 predicts 0, 1 predicts the previous
-// integer (delta coding), 2 predicts a linear extrapolation of the previous
-// two (delta-of-delta). The first samples use the highest order their
-// history allows. The encoder picks the cheapest order per column, which is
-// almost always 2 for regular timestamps.
+// An integer sequence is coded as residuals against a predictor of the
+// order in its descriptor: 0 predicts 0, 1 the previous integer (delta
+// coding), 2 the previous integer plus the previous difference
+// (delta-of-delta; the second integer is predicted by the first). The
+// encoder picks the cheapest order per sequence, which is almost always 2
+// for regular timestamps. Arithmetic wraps at 64 bits. Each residual r is
+// zigzagged, z = (r << 1) ^ (r >> 63), and the sequence is n symbol bytes,
+// z itself when z < 255 and 255 otherwise, followed by a uvarint z-255 for
+// each 255 symbol, in order. One byte per small residual keeps the symbols
+// a clean alphabet for zstd's entropy coder.
 //
-// An xor value is the float's bits XOR the previous xor value's bits in the
-// same sequence (starting from 0), written as a control byte lead<<4|trail,
+// An xor value is the float's bits XOR the bits of the previous value in
+// the same sequence (a column, or a column's exceptions; 0 at the start),
+// written as a control byte lead<<4|trail,
 // the counts of leading and trailing zero bytes of the XOR, followed by the
 // 8-lead-trail middle bytes, most significant first. A zero XOR is 0x80.
 //

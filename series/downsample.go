@@ -36,8 +36,8 @@ func Slice(points []cairn.Point, start, end int64) []cairn.Point {
 // (Steinarsson 2013): the first and last points stay, and each bucket in
 // between keeps the point that makes the largest triangle with the point
 // kept before it and the average of the next bucket, which is what keeps
-// peaks and troughs visible. points should be sorted by T. When n >= len(points)
-// or n < 3 it returns points unchanged.
+// peaks and troughs visible. points should be sorted by T. When
+// n >= len(points) or n < 3 it returns points unchanged.
 //
 // NaN values (missing samples) are kept only for a bucket holding nothing
 // else, so that a long gap stays a gap on the chart.
