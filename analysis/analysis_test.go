@@ -229,7 +229,7 @@ func TestRouteWithoutTimestamps(t *testing.T) {
 		r := emptyRecord(0)
 		r.Time = time.Time{}
 		r.Lat, r.Lon = 46.5+10*float64(i)/mPerDegLat, 6.6 // 10 km north
-		r.Altitude = 500 + 0.1*float64(i)                  // 100 m up
+		r.Altitude = 500 + 0.1*float64(i)                 // 100 m up
 		recs = append(recs, r)
 	}
 	s := Summarize(cairn.DecodedActivity{Type: cairn.ActivityHike, Records: recs}, Options{})

@@ -78,7 +78,12 @@ func measureDistance(records []cairn.Record) distance {
 
 // newTimeline gathers the records that have a timestamp.
 func newTimeline(records []cairn.Record, cols recordColumns, d distance) timeline {
-	tl := timeline{distFromStream: d.fromStream}
+	n := len(records)
+	tl := timeline{
+		t: make([]float64, 0, n), dist: make([]float64, 0, n), speed: make([]float64, 0, n),
+		hr: make([]float64, 0, n), power: make([]float64, 0, n), cadence: make([]float64, 0, n),
+		distFromStream: d.fromStream,
+	}
 	var t0 time.Time
 	for i, r := range records {
 		if r.Time.IsZero() {
@@ -144,13 +149,16 @@ func (tl *timeline) rate(lo, hi int) float64 {
 // as the package comment on pause detection describes, NaN when unknown.
 func (tl *timeline) intervalSpeed(i int) float64 {
 	raw := tl.rate(i, i+1)
-	if tl.t[i+1]-tl.t[i] > MaxRecordingGap || tl.distFromStream {
+	gap := tl.t[i+1]-tl.t[i] > MaxRecordingGap
+	switch {
+	case math.IsNaN(raw) && gap:
+		return raw // the speed at either end says nothing of the gap
+	case math.IsNaN(raw):
+		return nanMean(tl.speed[i], tl.speed[i+1])
+	case gap || tl.distFromStream:
 		return raw
 	}
-	if !math.IsNaN(raw) {
-		return math.Min(raw, tl.rate(tl.widen(i)))
-	}
-	return nanMean(tl.speed[i], tl.speed[i+1])
+	return math.Min(raw, tl.rate(tl.widen(i)))
 }
 
 // widen returns the interval i..i+1 grown by up to speedSmoothing records
