@@ -28,25 +28,39 @@ type Options struct {
 }
 
 // Summarize returns the summary of a decoded activity. ActivityID, UserID
-// and UpdatedAt are left for the caller.
-//
-// Computed figures (see the package's other comments for the details):
+// and UpdatedAt are left for the caller. Computed figures:
 //
 //   - distance: the maximum of the device's distance stream, else the
-//     length of the cleaned GPS track (geo.Track);
+//     length of the GPS track cleaned by geo.Track;
 //   - duration: last minus first timestamp (elapsed time);
-//   - timer time: the time the device was recording (see interval);
-//   - moving time: the recording time spent moving (see MaxRecordingGap),
-//     capped by the timer time and the duration;
-//   - avg speed and pace: distance over moving time;
-//   - avg heart rate, power and cadence: time-weighted over moving time;
-//   - max heart rate: the highest plausible sample; max speed: the highest
-//     running median of three samples of the speed stream, else of the
-//     interval speeds;
-//   - steps (on foot only): twice the cadence integrated over time; stride
-//     length: distance per step;
-//   - heart-rate zones and intensity minutes: see zoneFloors;
-//   - elevation gain and loss: geo.ElevationGainLoss over the altitudes.
+//   - timer time: the time the device was recording, that is every
+//     interval between records up to MaxRecordingGap long plus longer gaps
+//     that covered ground;
+//   - moving time: the recording time spent moving, as MaxRecordingGap
+//     describes, capped by the timer time and the duration;
+//   - avg speed and avg pace: distance over moving time;
+//   - avg heart rate, power and cadence: time-weighted over the moving
+//     intervals, each record's value holding until the next (zero cadence,
+//     coasting, left out); the plain mean of the samples when nothing is
+//     timed;
+//   - max heart rate: the highest sample between 20 and 250 bpm;
+//   - max speed: the highest running median of three samples of the
+//     device's speed stream, else of the interval speeds, so that a
+//     one-sample spike does not count;
+//   - steps (on-foot sports only): twice the cadence integrated over the
+//     recording time, cadence being strides per minute per foot as FIT and
+//     TCX give it; stride length: distance per step;
+//   - heart-rate zones: seconds of recording time in zones starting at 50,
+//     60, 70, 80 and 90 % of the maximum heart rate (Options.MaxHR or the
+//     highest seen), time below 50 % counting in zone 1 so that the zones
+//     add up to all the time with a heart rate;
+//   - intensity minutes: Garmin's rule, each minute at or above 70 % of the
+//     maximum heart rate counting once and at or above 80 % twice, without
+//     a minimum bout length;
+//   - elevation gain and loss: geo.ElevationGainLoss of the altitudes.
+//
+// Calories are never computed (that needs weight, age and more): they come
+// from the device or not at all.
 func Summarize(a cairn.DecodedActivity, opts Options) cairn.Summary {
 	c := compute(a, opts)
 	s := cairn.Summary{Sources: map[string]string{}}
@@ -201,7 +215,7 @@ func (tl *timeline) maxSpeed(iv []interval) opt {
 	speeds := make([]float64, len(iv))
 	for i, in := range iv {
 		speeds[i] = math.NaN()
-		if in.dt > 0 && in.dt <= MaxRecordingGap && in.speed <= maxSpeed {
+		if in.dt > 0 && in.dt <= MaxRecordingGap && in.speed <= speedHigh {
 			speeds[i] = in.speed
 		}
 	}
@@ -225,10 +239,10 @@ func columns(records []cairn.Record) recordColumns {
 	}
 	for i, r := range records {
 		c.altitude[i] = r.Altitude
-		c.speed[i] = within(r.Speed, 0, maxSpeed)
-		c.hr[i] = within(r.HeartRate, minHR, maxHR)
-		c.power[i] = within(r.Power, 0, maxPower)
-		c.cadence[i] = within(r.Cadence, 0, maxCadence)
+		c.speed[i] = within(r.Speed, 0, speedHigh)
+		c.hr[i] = within(r.HeartRate, hrLow, hrHigh)
+		c.power[i] = within(r.Power, 0, powerHigh)
+		c.cadence[i] = within(r.Cadence, 0, cadenceHigh)
 	}
 	return c
 }

@@ -11,13 +11,16 @@ import (
 // Plausible ranges of the sensor streams. A value outside is a glitch (or a
 // decoder's "invalid" marker that slipped through) and is ignored.
 const (
-	minHR, maxHR   = 20.0, 250.0 // bpm
-	maxPower       = 3000.0      // W; track sprinters peak near 2500
-	maxCadence     = 300.0       // rpm or strides per minute
-	maxDistance    = 1e8         // m; 100,000 km in one activity is not one
-	maxSpeed       = geo.MaxPlausibleSpeed
-	speedSmoothing = 1 // records added each side of an interval for GPS speeds
+	hrLow, hrHigh = 20.0, 250.0 // bpm
+	powerHigh     = 3000.0      // W; track sprinters peak near 2500
+	cadenceHigh   = 300.0       // rpm or strides per minute
+	distanceHigh  = 1e8         // m; 100,000 km in one activity is not one
+	speedHigh     = geo.MaxPlausibleSpeed
 )
+
+// speedSmoothing is how many records each side widen an interval when its
+// speed comes from the GPS track.
+const speedSmoothing = 1
 
 // timeline holds the timed records of an activity as parallel series, in
 // seconds since the first timestamp. Every series is NaN where unknown.
@@ -46,21 +49,26 @@ type distance struct {
 // than geo.MaxPlausibleSpeed dropped, jumps not counted).
 func measureDistance(records []cairn.Record) distance {
 	d := distance{cum: make([]float64, len(records))}
-	best := -1.0
+	best, samples := -1.0, 0
 	for i, r := range records {
 		d.cum[i] = math.NaN()
-		if v := r.Distance; v >= 0 && v <= maxDistance {
+		if v := r.Distance; v >= 0 && v <= distanceHigh {
 			// A cumulative distance cannot shrink: hold the running max.
 			best = math.Max(best, v)
 			d.cum[i] = best
+			samples++
 		}
 	}
-	if best >= 0 {
+	// A lone sample (a 0 in the first record, say) is not a stream.
+	if samples >= 2 {
 		// The stream's maximum is the total. (A stream that starts above
 		// zero, say a multisport leg counting on from the last, would be
 		// overcounted; no decoder has produced one yet.)
 		d.total, d.fromStream = some(best), true
 		return d
+	}
+	for i := range d.cum {
+		d.cum[i] = math.NaN()
 	}
 	track := geo.Track(records)
 	total := 0.0
