@@ -44,6 +44,18 @@ func TestDecodeSynthetic(t *testing.T) {
 	}
 }
 
+// TestDecodeExactSpeed: the decoder expands speed into enhanced_speed
+// through float64 and loses a unit (1.001 m/s becomes 1.000); the plain
+// field is the one to trust.
+func TestDecodeExactSpeed(t *testing.T) {
+	r := mesgdef.NewRecord(nil).SetTimestamp(epoch2024).SetSpeed(1001).SetAltitude(2503)
+	file := mustDecode(t, encode(t, fileID(typedef.FileActivity), r.ToMesg(nil)))
+	got := file.Activities[0].Records[0]
+	if got.Speed != 1.001 || math.Abs(got.Altitude-0.6) > 1e-9 {
+		t.Errorf("speed %v altitude %v, want 1.001 and 0.6", got.Speed, got.Altitude)
+	}
+}
+
 // TestDecodeLegacyHeaders is the trap of muktihari/fit v0.28.1: files with
 // a 12-byte header, or a 14-byte header whose CRC is 0x0000, are valid.
 func TestDecodeLegacyHeaders(t *testing.T) {
