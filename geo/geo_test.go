@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"pgregory.net/rapid"
 )
 
 func TestHaversine(t *testing.T) {
@@ -125,13 +126,13 @@ func TestTrackRestartsAfterARealJump(t *testing.T) {
 	for _, p := range track {
 		if p.Jump {
 			jumps++
-			if p.Index != 10+maxSpikeRun-1 {
-				t.Errorf("jump at record %d, want %d", p.Index, 10+maxSpikeRun-1)
+			if p.Index != 10 {
+				t.Errorf("jump at record %d, want 10", p.Index)
 			}
 		}
 	}
-	if jumps != 1 || len(track) != 20-(maxSpikeRun-1) {
-		t.Errorf("got %d points and %d jumps, want %d and 1", len(track), jumps, 20-(maxSpikeRun-1))
+	if jumps != 1 || len(track) != 20 {
+		t.Errorf("got %d points and %d jumps, want 20 and 1", len(track), jumps)
 	}
 }
 
@@ -142,8 +143,8 @@ func TestTrackDropsAWildFirstFix(t *testing.T) {
 		recs = append(recs, record(offset(start, 0, 3*float64(i)), float64(i), math.NaN()))
 	}
 	track := Track(recs)
-	if track[0].Index == 0 || track[0].Jump {
-		t.Errorf("track starts with %+v, want the first good fix and no jump", track[0])
+	if track[0].Index != 1 || track[0].Jump || len(track) != 19 {
+		t.Errorf("track of %d points starts with %+v, want 19 from record 1 without a jump", len(track), track[0])
 	}
 }
 
@@ -249,4 +250,45 @@ func spiky() []float64 {
 	}
 	alt[20], alt[60] = 260, 120
 	return alt
+}
+
+func TestTrackProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 80).Draw(t, "n")
+		origin := cairn.LatLng{Lat: 46.5, Lng: 6.6}
+		var recs []cairn.Record
+		clock := 0.0
+		for range n {
+			clock += float64(rapid.IntRange(0, 30).Draw(t, "step"))
+			p := offset(origin, rapid.Float64Range(-500, 500).Draw(t, "north"), rapid.Float64Range(-500, 500).Draw(t, "east"))
+			switch rapid.IntRange(0, 9).Draw(t, "glitch") {
+			case 0:
+				p = cairn.LatLng{}
+			case 1:
+				p = cairn.LatLng{Lat: rapid.Float64Range(-90, 90).Draw(t, "wild lat"), Lng: rapid.Float64Range(-180, 180).Draw(t, "wild lng")}
+			case 2:
+				p.Lat = math.NaN()
+			}
+			recs = append(recs, record(p, clock, math.NaN()))
+		}
+		track := Track(recs)
+		for k, p := range track {
+			if !Usable(p.LatLng) {
+				t.Fatalf("unusable point %v kept", p)
+			}
+			if k == 0 {
+				if p.Jump {
+					t.Fatal("track starts with a jump")
+				}
+				continue
+			}
+			prev := track[k-1]
+			if p.Index <= prev.Index {
+				t.Fatalf("indices out of order: %d after %d", p.Index, prev.Index)
+			}
+			if !p.Jump && implausible(recs[prev.Index], recs[p.Index], prev.LatLng, p.LatLng) {
+				t.Fatalf("step %d→%d is implausible but not marked as a jump", prev.Index, p.Index)
+			}
+		}
+	})
 }

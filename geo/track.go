@@ -15,7 +15,8 @@ const MaxPlausibleSpeed = 100.0
 // maxSpikeRun is how many fixes in a row Track rejects before it decides
 // that the last accepted fix, not the new ones, was wrong (or that the
 // recording really jumped: a file joined from two recordings, a ferry with
-// the watch off) and starts again from the new position.
+// the watch off). It then restarts from the first rejected fix and checks
+// the others again against it, so that a wrong fix costs only itself.
 const maxSpikeRun = 5
 
 // TrackPoint is a position of a recording that Track kept.
@@ -37,21 +38,22 @@ type TrackPoint struct {
 func Track(records []cairn.Record) []TrackPoint {
 	var (
 		track    []TrackPoint
-		rejected int
+		rejected []int // indices of the fixes rejected since the last kept one
 	)
-	for i, r := range records {
-		p := cairn.LatLng{Lat: r.Lat, Lng: r.Lon}
+	for i := 0; i < len(records); i++ {
+		p := cairn.LatLng{Lat: records[i].Lat, Lng: records[i].Lon}
 		if !Usable(p) {
 			continue
 		}
 		jump := false
-		if n := len(track); n > 0 && implausible(records[track[n-1].Index], r, track[n-1].LatLng, p) {
-			if rejected++; rejected < maxSpikeRun {
+		if n := len(track); n > 0 && implausible(records[track[n-1].Index], records[i], track[n-1].LatLng, p) {
+			if rejected = append(rejected, i); len(rejected) < maxSpikeRun {
 				continue
 			}
-			jump = true
+			i, jump = rejected[0], true
+			p = cairn.LatLng{Lat: records[i].Lat, Lng: records[i].Lon}
 		}
-		rejected = 0
+		rejected = rejected[:0]
 		track = append(track, TrackPoint{LatLng: p, Index: i, Jump: jump})
 	}
 	return dropStrays(track)
