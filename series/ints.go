@@ -95,7 +95,6 @@ func readInts(b []byte, x []int64, order int) int {
 		return -1
 	}
 	off := len(x) // escaped residuals follow the symbols
-	p := predictor{order: order}
 	for i, s := range b[:len(x)] {
 		zz := uint64(s)
 		if s == escape {
@@ -105,8 +104,25 @@ func readInts(b []byte, x []int64, order int) int {
 			}
 			zz, off = v+escape, off+n
 		}
-		x[i] = unzigzag(zz) + p.predict()
-		p.push(x[i])
+		x[i] = unzigzag(zz)
 	}
+	integrate(x, order)
 	return off
+}
+
+// integrate turns residuals into values in place, undoing the predictor
+// of the given order in one tight loop per order: the decoder's hot path.
+func integrate(x []int64, order int) {
+	switch order {
+	case 1:
+		for i := 1; i < len(x); i++ {
+			x[i] += x[i-1]
+		}
+	case 2:
+		var diff int64
+		for i := 1; i < len(x); i++ {
+			diff += x[i]
+			x[i] = x[i-1] + diff
+		}
+	}
 }
