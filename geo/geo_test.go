@@ -292,3 +292,46 @@ func TestTrackProperty(t *testing.T) {
 		}
 	})
 }
+
+func TestBuildRouteProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 60).Draw(t, "n")
+		recs := make([]cairn.Record, n)
+		for i := range recs {
+			p := cairn.LatLng{
+				Lat: rapid.OneOf(rapid.Float64Range(-90, 90), rapid.Float64()).Draw(t, "lat"),
+				Lng: rapid.OneOf(rapid.Float64Range(-180, 180), rapid.Float64()).Draw(t, "lng"),
+			}
+			recs[i] = record(p, float64(i), rapid.Float64().Draw(t, "alt"))
+			if rapid.Bool().Draw(t, "untimed") {
+				recs[i].Time = time.Time{}
+			}
+		}
+		route, points, elevations := BuildRoute(recs)
+		if route.PointCount != len(points) || (elevations != nil && len(elevations) != len(points)) {
+			t.Fatalf("PointCount %d, %d points, %d elevations", route.PointCount, len(points), len(elevations))
+		}
+		if len(points) == 0 {
+			return
+		}
+		decoded, err := DecodePolyline(route.Polyline)
+		if err != nil || len(decoded) < 1 || len(decoded) > len(points) {
+			t.Fatalf("polyline %q: %d points, %v", route.Polyline, len(decoded), err)
+		}
+		for _, v := range append(route.BBox, ptrValues(route.ElevationGain, route.ElevationLoss)...) {
+			if !isFinite(v) {
+				t.Fatalf("non-finite figure in %+v", route)
+			}
+		}
+	})
+}
+
+func ptrValues(ps ...*float64) []float64 {
+	var out []float64
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
