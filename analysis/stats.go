@@ -99,8 +99,8 @@ var zoneFloors = [5]float64{0.5, 0.6, 0.7, 0.8, 0.9}
 
 // Intensity minutes follow Garmin's rule: each minute at or above 70 % of
 // the maximum heart rate (moderate) counts once, each at or above 80 %
-// (vigorous) twice. Garmin also used to require ten-minute bouts; it no
-// longer does, and neither does cairn.
+// (vigorous) twice. Garmin has at times counted only sustained bouts;
+// cairn counts every minute, so short efforts add up too.
 const (
 	moderateFloor = 0.7
 	vigorousFloor = 0.8
