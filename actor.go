@@ -80,3 +80,18 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+// HasAny reports whether the actor carries every scope of at least one of
+// the alternatives (an OpenAPI security requirement list).
+func (a Actor) HasAny(alternatives [][]Scope) bool {
+	for _, all := range alternatives {
+		ok := true
+		for _, s := range all {
+			ok = ok && a.Has(s)
+		}
+		if ok {
+			return true
+		}
+	}
+	return len(alternatives) == 0
+}

@@ -2,6 +2,7 @@ package cairn
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -46,7 +47,10 @@ type UploadError struct {
 	Message string `json:"message"`
 }
 
-// UploadStore persists uploads.
-type UploadStore interface {
+// UploadService accepts files for ingestion in the background.
+type UploadService interface {
+	// Accept stores the file and queues its ingestion for userID; what the
+	// file may hold follows the actor's scopes.
+	Accept(ctx context.Context, userID, filename string, r io.Reader) (*Upload, error)
 	FindUpload(ctx context.Context, id string) (*Upload, error)
 }

@@ -25,13 +25,24 @@ func (s *Server) authorize(f api.StrictHandlerFunc, operationID string) api.Stri
 		if err != nil {
 			return nil, err
 		}
-		for _, sc := range op.Scopes {
-			if !a.Has(sc) {
-				return nil, cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the %s scope", sc)
-			}
+		if !a.HasAny(op.Scopes) {
+			return nil, cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this operation needs: %s", describe(op.Scopes))
 		}
 		return f(cairn.WithActor(ctx, a), w, r, req)
 	}
+}
+
+// describe lists scope alternatives for an error message.
+func describe(alts [][]cairn.Scope) string {
+	var out []string
+	for _, all := range alts {
+		var names []string
+		for _, s := range all {
+			names = append(names, string(s))
+		}
+		out = append(out, strings.Join(names, " and "))
+	}
+	return strings.Join(out, " or ")
 }
 
 // authenticate turns the bearer token into an actor.

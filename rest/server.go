@@ -20,8 +20,9 @@ import (
 
 // Deps are the domain services the API serves.
 type Deps struct {
-	Users  cairn.UserStore
-	Tokens cairn.TokenStore
+	Users   cairn.UserStore
+	Tokens  cairn.TokenStore
+	Uploads cairn.UploadService
 	// Ready reports whether the server can serve: database reachable and
 	// migrated.
 	Ready   func(context.Context) error

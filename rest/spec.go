@@ -17,8 +17,10 @@ import (
 type operation struct {
 	Method, Path string
 	ID           string
-	Public       bool          // security: []
-	Scopes       []cairn.Scope // every one is required
+	Public       bool // security: []
+	// Scopes lists alternatives: a token must carry every scope of at
+	// least one of them.
+	Scopes [][]cairn.Scope
 }
 
 // loadOperations reads the operations from the embedded document.
@@ -47,9 +49,11 @@ func loadOperations() (map[string]operation, error) {
 			}
 			o.Public = len(sec) == 0
 			for _, req := range sec {
+				var all []cairn.Scope
 				for _, s := range req["bearer"] {
-					o.Scopes = append(o.Scopes, cairn.Scope(s))
+					all = append(all, cairn.Scope(s))
 				}
+				o.Scopes = append(o.Scopes, all)
 			}
 			// The generated code names operations with an upper-case first letter.
 			ops[strings.ToUpper(o.ID[:1])+o.ID[1:]] = o

@@ -223,3 +223,25 @@ func (db *DB) updateUpload(ctx context.Context, q queryer, u *cairn.Upload) erro
 		db.t(u.UpdatedAt), u.ID, u.UserID)
 	return db.affected(res, err)
 }
+
+// RecordHealthImport remembers that a health file was imported.
+func (tx *Tx) RecordHealthImport(ctx context.Context, userID, hash string) error {
+	if err := reach(ctx, userID); err != nil {
+		return err
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO imported_files (user_id, file_hash, kind, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, file_hash) DO NOTHING`,
+		userID, hash, cairn.KindHealth, tx.db.t(tx.db.now()))
+	return tx.db.translate(err)
+}
+
+// HealthImports counts earlier imports of a health file.
+func (tx *Tx) HealthImports(ctx context.Context, userID, hash string) (int, error) {
+	if err := reach(ctx, userID); err != nil {
+		return 0, err
+	}
+	var n int
+	err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM imported_files WHERE user_id = $1 AND file_hash = $2",
+		userID, hash).Scan(&n)
+	return n, tx.db.translate(err)
+}
