@@ -144,6 +144,14 @@ var sportRules = []sportRule{
 	{"*", "triathlon", "*", ActivityMultisport},
 	{"*", "transition", "*", ActivityTransition},
 	{"*", "other", "*", ActivityOther},
+	// cairn's own type names, which the GPX and TCX encoders write.
+	{"*", "mountain_bike", "*", ActivityMountainBike},
+	{"*", "indoor_ride", "*", ActivityIndoorRide},
+	{"*", "pool_swim", "*", ActivityPoolSwim},
+	{"*", "open_water_swim", "*", ActivityOpenWaterSwim},
+	{"*", "paddle", "*", ActivityPaddle},
+	{"*", "ski", "*", ActivitySki},
+	{"*", "strength", "*", ActivityStrength},
 }
 
 // sportIndex is sportRules keyed by "format|sport|sub", normalized.

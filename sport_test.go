@@ -94,3 +94,15 @@ func TestSportRulesValid(t *testing.T) {
 		seen[k] = true
 	}
 }
+
+// TestMapSportOwnNames: what cairn's encoders write as the sport (the
+// ActivityType itself) maps back to the same type.
+func TestMapSportOwnNames(t *testing.T) {
+	for _, typ := range ActivityTypes {
+		for _, format := range []string{FormatGPX, FormatTCX} {
+			if got := MapSport(format, string(typ), ""); got != typ {
+				t.Errorf("MapSport(%q, %q) = %q", format, typ, got)
+			}
+		}
+	}
+}

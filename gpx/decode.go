@@ -1,0 +1,403 @@
+// Package gpx decodes GPX 1.0 and 1.1 files into cairn's decoded types and
+// encodes activities as GPX 1.1.
+//
+// Decode streams the XML token by token and keeps only the points. Each
+// <trk> becomes one activity (its <trkseg>s are pauses of one recording;
+// Metadata["segment_starts"] gives the record index where each segment
+// begins when there are several), each <rte> one activity whose records
+// usually have no time. A file with neither, only waypoints, gives one
+// activity of its waypoints, with a warning: some apps (Runkeeper) export a
+// recording that way. Tracks without points are skipped.
+//
+// Point data: lat/lon, <ele>, <time>, GPX 1.0 <speed>, and in
+// <extensions> the Garmin TrackPointExtension (gpxtpx:hr, cad, atemp,
+// speed), Garmin's PowerExtension and the unnamespaced variants other apps
+// write (hr, heartrate, cad, cadence, temp, power, distance). Namespaces
+// are ignored: elements are matched by local name. The track's <type>
+// gives the sport (see cairn.MapSport), <name> its name.
+//
+// Input may be gzip-compressed (detected by its magic bytes) and encoded
+// in UTF-8, US-ASCII, ISO-8859-1 or windows-1252. A file that breaks part
+// way keeps the points before the break (DecodedFile.Partial, with a
+// warning); a file with no point fails with a *cairn.Error of code
+// EINVALIDFILE.
+package gpx
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+)
+
+// Caps that bound the memory one file may take.
+const (
+	maxPoints       = 2_000_000 // per track
+	maxTracks       = 10_000
+	maxDecompressed = 1 << 30 // bytes of XML out of a gzip file
+)
+
+// Decode reads a GPX file from r. Errors are *cairn.Error (EINVALIDFILE,
+// ETOOLARGE for a gzip bomb) except a failure of r itself, which is
+// returned wrapped.
+func Decode(r io.Reader) (*cairn.DecodedFile, error) {
+	src := &sourceReader{r: r}
+	in, err := uncompress(src)
+	if err != nil {
+		return nil, err
+	}
+	p := newParser(in)
+	err = p.run()
+	switch {
+	case src.err != nil:
+		return nil, fmt.Errorf("gpx: read: %w", src.err)
+	case src.n == 0:
+		return nil, cairn.Errorf(cairn.EINVALIDFILE, "GPX: file is empty")
+	}
+	return p.finish(err)
+}
+
+// sourceReader remembers the first error of the caller's reader, so that
+// it is not mistaken for a broken file.
+type sourceReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+var errTooLarge = errors.New("gpx: decompressed file too large")
+
+// uncompress returns the XML of src, gunzipped when it starts with the
+// gzip magic bytes.
+func uncompress(src *sourceReader) (io.Reader, error) {
+	br := bufio.NewReader(src)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		if src.err != nil {
+			return nil, fmt.Errorf("gpx: read: %w", src.err)
+		}
+		return nil, cairn.Wrap(cairn.EINVALIDFILE, err, "GPX: invalid gzip data")
+	}
+	zr.Multistream(true)
+	return &limitReader{r: zr, left: maxDecompressed}, nil
+}
+
+// limitReader fails with errTooLarge after left bytes: a small gzip file
+// can expand to gigabytes.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// track is a <trk>, a <rte> or the file's waypoints, as it is read.
+type track struct {
+	kind     string // "track", "route" or "waypoints"
+	name     string
+	sport    string
+	records  []cairn.Record
+	segments []int // record index where each <trkseg> starts
+	dropped  int
+}
+
+type parser struct {
+	dec      *xml.Decoder
+	stack    []string // lower-case local names of the open elements
+	text     []byte   // character data of the innermost element
+	creator  string
+	name     string    // the file's <name>, for tracks without one
+	time     time.Time // the file's <time>
+	tracks   []*track
+	cur      *track
+	wpts     *track
+	pt       *cairn.Record // the open trkpt, rtept or wpt
+	ptDepth  int           // len(stack) with the point open
+	charset  string        // an encoding we do not read
+	root     bool          // <gpx> seen
+	warnings []string
+	partial  bool
+}
+
+func newParser(r io.Reader) *parser {
+	p := &parser{dec: xml.NewDecoder(r), wpts: &track{kind: "waypoints"}}
+	// Lenient: GPX in the wild has HTML entities in descriptions and the
+	// odd unquoted attribute; a truncated file still fails.
+	p.dec.Strict = false
+	p.dec.Entity = xml.HTMLEntity
+	p.dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		cr, err := charsetReader(label, r)
+		if err != nil {
+			p.charset = label
+		}
+		return cr, err
+	}
+	return p
+}
+
+// run reads tokens to the end of the file; it returns nil at a clean end.
+func (p *parser) run() error {
+	for {
+		tok, err := p.dec.Token()
+		if err == io.EOF {
+			switch {
+			case len(p.stack) > 0:
+				return io.ErrUnexpectedEOF
+			case !p.root:
+				return errNotGPX
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := p.start(t); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			p.end()
+		case xml.CharData:
+			if p.pt != nil || len(p.stack) <= 3 { // text we may keep is near the root or in a point
+				p.text = append(p.text, t...)
+			}
+		}
+	}
+}
+
+var (
+	errNotGPX    = errors.New("gpx: root element is not <gpx>")
+	errAfterRoot = errors.New("gpx: element after </gpx>")
+)
+
+func (p *parser) start(t xml.StartElement) error {
+	name := strings.ToLower(t.Name.Local)
+	parent := p.parent()
+	p.stack = append(p.stack, name)
+	p.text = p.text[:0]
+	if len(p.stack) == 1 {
+		if p.root {
+			return errAfterRoot
+		}
+		if name != "gpx" {
+			return errNotGPX
+		}
+		p.root = true
+		p.creator = attr(t, "creator")
+		return nil
+	}
+	switch {
+	case p.pt != nil:
+	case (name == "trk" || name == "rte") && parent == "gpx":
+		p.openTrack(name)
+	case name == "trkseg" && parent == "trk" && p.cur != nil:
+		p.cur.segments = append(p.cur.segments, len(p.cur.records))
+	case name == "trkpt" && parent == "trkseg", name == "rtept" && parent == "rte", name == "wpt" && parent == "gpx":
+		p.openPoint(t)
+	}
+	return nil
+}
+
+func (p *parser) openTrack(name string) {
+	p.cur = nil
+	if len(p.tracks) >= maxTracks {
+		p.warn(fmt.Sprintf("GPX: kept the first %d tracks and routes", maxTracks))
+		p.partial = true
+		return
+	}
+	kind := "track"
+	if name == "rte" {
+		kind = "route"
+	}
+	p.cur = &track{kind: kind}
+	p.tracks = append(p.tracks, p.cur)
+}
+
+func (p *parser) openPoint(t xml.StartElement) {
+	r := cairn.Record{Lat: math.NaN(), Lon: math.NaN(), Altitude: math.NaN(), HeartRate: math.NaN(),
+		Cadence: math.NaN(), Power: math.NaN(), Speed: math.NaN(), Distance: math.NaN(), Temperature: math.NaN()}
+	lat, lon := number(attr(t, "lat")), number(attr(t, "lon"))
+	if math.Abs(lat) <= 90 && math.Abs(lon) <= 180 { // false for NaN
+		r.Lat, r.Lon = lat, lon
+	}
+	p.pt, p.ptDepth = &r, len(p.stack)
+}
+
+func (p *parser) end() {
+	if len(p.stack) == 0 {
+		return
+	}
+	name, parent := p.stack[len(p.stack)-1], p.parent()
+	switch {
+	case p.pt != nil && len(p.stack) == p.ptDepth:
+		p.closePoint(name)
+	case p.pt != nil:
+		p.pointField(name, parent)
+	case p.cur != nil && (parent == "trk" || parent == "rte"):
+		p.trackField(name)
+	case parent == "gpx" || parent == "metadata":
+		p.fileField(name)
+	}
+	if (name == "trk" || name == "rte") && len(p.stack) == 2 {
+		p.cur = nil
+	}
+	p.stack = p.stack[:len(p.stack)-1]
+	p.text = p.text[:0]
+}
+
+func (p *parser) parent() string {
+	if len(p.stack) < 2 {
+		return ""
+	}
+	return p.stack[len(p.stack)-2]
+}
+
+func (p *parser) closePoint(name string) {
+	t := p.cur
+	if name == "wpt" {
+		t = p.wpts
+	}
+	if t != nil {
+		if len(t.records) < maxPoints {
+			t.records = append(t.records, *p.pt)
+		} else {
+			t.dropped++
+		}
+	}
+	p.pt = nil
+}
+
+// pointField sets a point's value from one of its child elements, or
+// from an element of its <extensions>, whatever the namespace.
+func (p *parser) pointField(name, parent string) {
+	text := string(p.text)
+	direct := len(p.stack) == p.ptDepth+1
+	switch {
+	case direct && name == "ele":
+		p.pt.Altitude = number(text)
+	case direct && name == "time":
+		p.pt.Time = parseTime(text)
+	case direct && name == "speed": // GPX 1.0
+		p.pt.Speed = number(text)
+	case direct || !p.inExtensions():
+	case name == "hr" || name == "heartrate" || name == "heartratebpm":
+		p.pt.HeartRate = number(text)
+	case name == "cad" || name == "cadence":
+		p.pt.Cadence = number(text)
+	case name == "atemp" || name == "temp" || name == "temperature":
+		p.pt.Temperature = number(text)
+	case name == "power" || name == "watts" || name == "powerinwatts":
+		p.pt.Power = number(text)
+	case name == "speed":
+		p.pt.Speed = number(text)
+	case name == "distance":
+		p.pt.Distance = number(text)
+	}
+}
+
+func (p *parser) inExtensions() bool {
+	for _, n := range p.stack[p.ptDepth:] {
+		if n == "extensions" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) trackField(name string) {
+	switch name {
+	case "name":
+		p.cur.name = strings.TrimSpace(string(p.text))
+	case "type":
+		p.cur.sport = strings.TrimSpace(string(p.text))
+	}
+}
+
+func (p *parser) fileField(name string) {
+	switch name {
+	case "name":
+		p.name = strings.TrimSpace(string(p.text))
+	case "time":
+		p.time = parseTime(string(p.text))
+	}
+}
+
+func (p *parser) warn(msg string) {
+	for _, w := range p.warnings {
+		if w == msg {
+			return
+		}
+	}
+	p.warnings = append(p.warnings, msg)
+}
+
+func attr(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if strings.EqualFold(a.Name.Local, name) {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// number parses a decimal, NaN when it is not a finite number.
+func number(s string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return math.NaN()
+	}
+	return v
+}
+
+// timeLayouts are the ISO 8601 forms GPX files use; a time without zone
+// is UTC, as the GPX schema says.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+}
+
+// parseTime returns the UTC time of an ISO 8601 date-time, zero when it
+// is not one.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
