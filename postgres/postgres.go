@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/sqldb"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -33,16 +34,51 @@ func Open(ctx context.Context, url string) (*sqldb.DB, *pgxpool.Pool, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: bad database URL: %w", err)
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: %w", err)
+	pool, err := connect(ctx, cfg)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name
+		// A database named in the URL that does not exist yet is created,
+		// so that a fresh server needs no manual step.
+		if err = createDatabase(ctx, cfg); err == nil {
+			pool, err = connect(ctx, cfg)
+		}
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
+	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	return sqldb.New(db, db, Dialect), pool, nil
+}
+
+func connect(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// createDatabase creates the URL's database through the server's
+// maintenance database.
+func createDatabase(ctx context.Context, cfg *pgxpool.Config) error {
+	cc := cfg.ConnConfig.Copy()
+	name := cc.Database
+	cc.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P04" {
+		return nil // created meanwhile by another process
+	}
+	return err
 }
 
 func translate(err error) *cairn.Error {
