@@ -12,8 +12,10 @@
 // Point data: lat/lon, <ele>, <time>, GPX 1.0 <speed>, and in
 // <extensions> the Garmin TrackPointExtension (gpxtpx:hr, cad, atemp,
 // speed), Garmin's PowerExtension and the unnamespaced variants other apps
-// write (hr, heartrate, cad, cadence, temp, power, distance). Namespaces
-// are ignored: elements are matched by local name. The track's <type>
+// write (hr, heartrate, cad, cadence, temp, power). Namespaces
+// are ignored: elements are matched by local name. A <distance> there is
+// not read: apps use the name for different things (GraphHopper's is the
+// distance to the next turn). The track's <type>
 // gives the sport (see cairn.MapSport), <name> its name.
 //
 // Input may be gzip-compressed (detected by its magic bytes) and encoded
@@ -204,8 +206,8 @@ var (
 
 func (p *parser) start(t xml.StartElement) error {
 	name := strings.ToLower(t.Name.Local)
-	parent := p.parent()
 	p.stack = append(p.stack, name)
+	parent := p.parent()
 	p.text = p.text[:0]
 	if len(p.stack) == 1 {
 		if p.root {
@@ -322,8 +324,6 @@ func (p *parser) pointField(name, parent string) {
 		p.pt.Power = number(text)
 	case name == "speed":
 		p.pt.Speed = number(text)
-	case name == "distance":
-		p.pt.Distance = number(text)
 	}
 }
 
