@@ -60,6 +60,10 @@ func TestFixtureSizes(t *testing.T) {
 	t.Logf("\n%s", sb.String())
 	t.Logf("ordinary metrics: %.3f B/sample; position: %.3f; all: %.3f",
 		s.perSample(ordinary), s.perSample(func(m string) bool { return m == "position" }), s.perSample(anyMetric))
+	// The codec's size goal for 1 Hz data; this guards it against regressions.
+	if got := s.perSample(ordinary); got > 0.7 {
+		t.Errorf("ordinary metrics take %.3f B/sample, want ≤ 0.7", got)
+	}
 }
 
 // BenchmarkSeriesCodec encodes every metric stream of the FIT fixtures and
