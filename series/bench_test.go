@@ -9,25 +9,28 @@ import (
 
 // sizes tallies encoded bytes and samples per metric; a sample is one value
 // of one stream at one timestamp, so a position fix counts twice.
-type sizes map[string]*[2]float64
+type sizes map[string]*tally
+
+type tally struct{ bytes, samples int }
 
 func (s sizes) add(metric string, bytes, samples int) {
 	if s[metric] == nil {
-		s[metric] = new([2]float64)
+		s[metric] = new(tally)
 	}
-	s[metric][0] += float64(bytes)
-	s[metric][1] += float64(samples)
+	s[metric].bytes += bytes
+	s[metric].samples += samples
 }
 
 // perSample returns bytes per sample over the metrics that match keep.
 func (s sizes) perSample(keep func(string) bool) float64 {
-	var b, n float64
+	var sum tally
 	for m, v := range s {
 		if keep(m) {
-			b, n = b+v[0], n+v[1]
+			sum.bytes += v.bytes
+			sum.samples += v.samples
 		}
 	}
-	return b / n
+	return float64(sum.bytes) / float64(sum.samples)
 }
 
 func ordinary(m string) bool { return m != "position" }
@@ -53,7 +56,7 @@ func TestFixtureSizes(t *testing.T) {
 	}
 	for _, m := range fixtureMetrics {
 		if v := s[m]; v != nil {
-			fmt.Fprintf(w, "ALL\t%s\t%.0f\t%.0f\t%.3f\t\n", m, v[1], v[0], v[0]/v[1])
+			fmt.Fprintf(w, "ALL\t%s\t%d\t%d\t%.3f\t\n", m, v.samples, v.bytes, float64(v.bytes)/float64(v.samples))
 		}
 	}
 	w.Flush()

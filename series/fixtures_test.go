@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -123,7 +122,6 @@ func streamsOf(file string, recs []*mesgdef.Record) []stream {
 			out = append(out, s)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].file < out[j].file })
 	return out
 }
 
