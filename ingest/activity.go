@@ -1,0 +1,349 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/analysis"
+	"github.com/cairn-fit/cairn/geo"
+	"github.com/cairn-fit/cairn/series"
+	"github.com/cairn-fit/cairn/sqldb"
+)
+
+// activities stores an activity file. A FIT file with several sessions is
+// one multisport activity (a parent and a child per session); the tracks
+// of a GPX or TCX file with several are independent activities.
+func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
+	acts := p.file.Activities
+	if len(acts) == 0 {
+		return nil, cairn.Errorf(cairn.EINVALIDFILE, "the file holds no activity")
+	}
+	deviceID, err := p.device(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	groups := [][]cairn.DecodedActivity{acts}
+	if p.file.Format != cairn.FormatFIT {
+		groups = groups[:0]
+		for i := range acts {
+			groups = append(groups, acts[i:i+1])
+		}
+	}
+	res := &Result{Status: Duplicate}
+	for _, g := range groups {
+		ids, created, err := p.group(ctx, tx, g, deviceID)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			res.Status = Created
+		}
+		res.ActivityIDs = append(res.ActivityIDs, ids...)
+	}
+	return res, nil
+}
+
+// group stores one recording: a single activity, or a multisport parent
+// and its sessions. The same recording from another source (another file,
+// a provider) is kept once: this file is recorded as one more source of
+// the canonical activity.
+func (p *plan) group(ctx context.Context, tx *sqldb.Tx, acts []cairn.DecodedActivity, deviceID *string) (ids []string, created bool, err error) {
+	if start, end := span(acts); !start.IsZero() {
+		same, err := tx.FindSameRecording(ctx, p.userID, start, end)
+		if err == nil {
+			return []string{same.ID}, false, p.addSource(ctx, tx, same.ID)
+		} else if cairn.ErrorCode(err) != cairn.ENOTFOUND {
+			return nil, false, err
+		}
+	}
+	built := make([]*activity, len(acts))
+	for i := range acts {
+		if built[i], err = p.build(ctx, &acts[i], deviceID); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(built) == 1 {
+		if err := built[0].store(ctx, tx); err != nil {
+			return nil, false, err
+		}
+		return []string{built[0].act.ID}, true, p.addSource(ctx, tx, built[0].act.ID)
+	}
+	parent := multisportParent(built, deviceID, p.userID)
+	if err := parent.store(ctx, tx); err != nil {
+		return nil, false, err
+	}
+	ids = []string{parent.act.ID}
+	for _, b := range built {
+		b.act.ParentID = &parent.act.ID
+		if err := b.store(ctx, tx); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, b.act.ID)
+	}
+	return ids, true, p.addSource(ctx, tx, parent.act.ID)
+}
+
+// span is the time range of a file's sessions; zero without timestamps.
+func span(acts []cairn.DecodedActivity) (start, end time.Time) {
+	start = acts[0].Start
+	for _, a := range acts {
+		if a.End.After(end) {
+			end = a.End
+		}
+	}
+	return start, end
+}
+
+func (p *plan) addSource(ctx context.Context, tx *sqldb.Tx, activityID string) error {
+	return tx.AddActivitySource(ctx, &cairn.ActivitySource{ActivityID: activityID, UserID: p.userID,
+		Source: cairn.SourceFile, FileHash: p.hash})
+}
+
+// device finds the user's device that recorded the file, registering it
+// the first time.
+func (p *plan) device(ctx context.Context, tx *sqldb.Tx) (*string, error) {
+	d := p.file.Device
+	if d == nil || d.Model == "" {
+		return nil, nil
+	}
+	found, err := tx.FindDeviceBySerial(ctx, p.userID, d.Model, d.SerialNumber)
+	if err == nil {
+		return &found.ID, nil
+	} else if cairn.ErrorCode(err) != cairn.ENOTFOUND {
+		return nil, err
+	}
+	dev := &cairn.Device{UserID: p.userID, Manufacturer: d.Manufacturer, Model: d.Model,
+		SerialNumber: d.SerialNumber, FirmwareVersion: d.FirmwareVersion}
+	if err := tx.CreateDevice(ctx, dev); err != nil {
+		return nil, err
+	}
+	return &dev.ID, nil
+}
+
+// activity is one activity ready to store.
+type activity struct {
+	act     cairn.Activity
+	summary cairn.Summary
+	metrics []cairn.Metric
+	route   *cairn.Route
+}
+
+func (a *activity) store(ctx context.Context, tx *sqldb.Tx) error {
+	if err := tx.CreateActivity(ctx, &a.act); err != nil {
+		return err
+	}
+	a.summary.ActivityID, a.summary.UserID = a.act.ID, a.act.UserID
+	if err := tx.UpsertSummary(ctx, &a.summary); err != nil {
+		return err
+	}
+	for i := range a.metrics {
+		a.metrics[i].ActivityID = a.act.ID
+		if err := tx.UpsertMetric(ctx, &a.metrics[i]); err != nil {
+			return err
+		}
+	}
+	if a.route != nil {
+		a.route.ActivityID = a.act.ID
+		return tx.UpsertRoute(ctx, a.route)
+	}
+	return nil
+}
+
+// build computes an activity's row, summary, series and route, writing
+// the series to the blob store.
+func (p *plan) build(ctx context.Context, d *cairn.DecodedActivity, deviceID *string) (*activity, error) {
+	id := sqldb.NewID()
+	b := &activity{}
+	start, end := d.Start, d.End
+	if start.IsZero() {
+		// A route without timestamps (a planned GPX track) still imports;
+		// it is dated by its import.
+		start, end = time.Now().UTC(), time.Time{}
+		p.warnOnce("the file has no timestamps: the activity is dated by its import")
+	}
+	meta := map[string]any{"format": p.file.Format}
+	for k, v := range d.Metadata {
+		meta[k] = v
+	}
+	if len(d.Laps) > 0 {
+		meta["laps"] = d.Laps
+	}
+	if d.Indoor {
+		meta["indoor"] = true
+	}
+	metadata, err := cairn.MarshalMetadata(meta)
+	if err != nil {
+		return nil, cairn.Wrap(cairn.EINVALIDFILE, err, "the file's metadata cannot be stored")
+	}
+	b.act = cairn.Activity{ID: id, UserID: p.userID, DeviceID: deviceID, Type: d.Type, Sport: d.Sport,
+		Name: d.Name, StartTime: start, Source: cairn.SourceFile, RawFileRef: p.originalKey,
+		FileHash: p.hash, Partial: p.file.Partial, Metadata: metadata}
+	if !b.act.Type.Valid() {
+		b.act.Type = cairn.ActivityOther
+	}
+	if !end.IsZero() && !end.Before(start) {
+		b.act.EndTime = &end
+	}
+	b.summary = analysis.Summarize(*d, summaryOptions())
+	if err := p.series(ctx, b, d.Records); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// streams are the per-record metrics stored as series.
+var streams = []struct {
+	typ cairn.MetricType
+	get func(*cairn.Record) float64
+}{
+	{cairn.MetricHeartRate, func(r *cairn.Record) float64 { return r.HeartRate }},
+	{cairn.MetricPower, func(r *cairn.Record) float64 { return r.Power }},
+	{cairn.MetricCadence, func(r *cairn.Record) float64 { return r.Cadence }},
+	{cairn.MetricSpeed, func(r *cairn.Record) float64 { return r.Speed }},
+	{cairn.MetricAltitude, func(r *cairn.Record) float64 { return r.Altitude }},
+	{cairn.MetricTemperature, func(r *cairn.Record) float64 { return r.Temperature }},
+	{cairn.MetricDistance, func(r *cairn.Record) float64 { return r.Distance }},
+}
+
+// series encodes each stream that has values and the route.
+func (p *plan) series(ctx context.Context, b *activity, records []cairn.Record) error {
+	ts := make([]int64, 0, len(records))
+	vs := make([]float64, 0, len(records))
+	for _, s := range streams {
+		ts, vs = ts[:0], vs[:0]
+		for i := range records {
+			if v := s.get(&records[i]); !math.IsNaN(v) && !math.IsInf(v, 0) {
+				ts = append(ts, millis(records[i].Time))
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		key := fmt.Sprintf("users/%s/activities/%s/%s.series", p.userID, b.act.ID, s.typ)
+		m, err := p.putSeries(ctx, key, s.typ, ts, vs)
+		if err != nil {
+			return err
+		}
+		b.metrics = append(b.metrics, m)
+	}
+	return p.route(ctx, b, records)
+}
+
+// route stores the full-resolution track (time, lat, lon, altitude) once:
+// it is both the route's points and the position series.
+func (p *plan) route(ctx context.Context, b *activity, records []cairn.Record) error {
+	track := geo.Track(records)
+	if len(track) == 0 {
+		return nil
+	}
+	r, _, _ := geo.BuildRoute(records)
+	ts := make([]int64, len(track))
+	lat, lon, alt := make([]float64, len(track)), make([]float64, len(track)), make([]float64, len(track))
+	for i, tp := range track {
+		rec := &records[tp.Index]
+		ts[i], lat[i], lon[i], alt[i] = millis(rec.Time), tp.Lat, tp.Lng, rec.Altitude
+	}
+	key := fmt.Sprintf("users/%s/activities/%s/route.series", p.userID, b.act.ID)
+	blob, err := series.Encode(ts, lat, lon, alt)
+	if err != nil {
+		return cairn.Wrap(cairn.EINVALIDFILE, err, "the track cannot be encoded")
+	}
+	if err := p.put(ctx, key, blob); err != nil {
+		return err
+	}
+	r.UserID, r.BlobKey = p.userID, key
+	b.route = &r
+	m := metricOf(cairn.MetricPosition, ts, nil)
+	m.UserID, m.BlobKey = p.userID, key
+	b.metrics = append(b.metrics, m)
+	return nil
+}
+
+func (p *plan) putSeries(ctx context.Context, key string, typ cairn.MetricType, ts []int64, vs []float64) (cairn.Metric, error) {
+	data, err := series.Encode(ts, vs)
+	if err != nil {
+		return cairn.Metric{}, cairn.Wrap(cairn.EINVALIDFILE, err, "a series cannot be encoded")
+	}
+	if err := p.put(ctx, key, data); err != nil {
+		return cairn.Metric{}, err
+	}
+	m := metricOf(typ, ts, vs)
+	m.UserID, m.BlobKey = p.userID, key
+	return m, nil
+}
+
+// metricOf computes a series' metadata: count, time span, sampling rate
+// and, for scalar series, min, max and mean.
+func metricOf(typ cairn.MetricType, ts []int64, vs []float64) cairn.Metric {
+	m := cairn.Metric{Type: typ, Unit: cairn.MetricTypes[typ], Count: len(ts)}
+	if n := len(ts); n > 0 && ts[0] != 0 {
+		first, last := time.UnixMilli(ts[0]).UTC(), time.UnixMilli(ts[n-1]).UTC()
+		m.StartTime, m.EndTime = &first, &last
+		if span := last.Sub(first).Seconds(); n > 1 && span > 0 {
+			m.SamplingRate = math.Round(float64(n-1)/span*1000) / 1000
+		}
+	}
+	if len(vs) > 0 {
+		lo, hi, sum := vs[0], vs[0], 0.0
+		for _, v := range vs {
+			lo, hi, sum = math.Min(lo, v), math.Max(hi, v), sum+v
+		}
+		avg := sum / float64(len(vs))
+		m.Min, m.Max, m.Avg = &lo, &hi, &avg
+	}
+	return m
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// multisportParent is the activity that spans a multisport file's
+// sessions, with a summary adding up theirs.
+func multisportParent(children []*activity, deviceID *string, userID string) *activity {
+	first, last := children[0], children[len(children)-1]
+	parent := &activity{}
+	parent.act = first.act
+	parent.act.ID, parent.act.Type, parent.act.Sport, parent.act.Name = sqldb.NewID(), cairn.ActivityMultisport, "multisport", first.act.Name
+	parent.act.DeviceID, parent.act.UserID = deviceID, userID
+	parent.act.EndTime = last.act.EndTime
+	s := cairn.Summary{Sources: map[string]string{}}
+	for _, c := range children {
+		add := func(field string, dst **float64, v *float64) {
+			if v == nil {
+				return
+			}
+			sum := *v
+			if *dst != nil {
+				sum += **dst
+			}
+			*dst = &sum
+			s.Sources[field] = cairn.SummaryFromComputed
+		}
+		add("distance_m", &s.DistanceM, c.summary.DistanceM)
+		add("moving_time_s", &s.MovingTimeS, c.summary.MovingTimeS)
+		add("timer_time_s", &s.TimerTimeS, c.summary.TimerTimeS)
+		add("calories", &s.Calories, c.summary.Calories)
+		add("elevation_gain", &s.ElevationGain, c.summary.ElevationGain)
+		add("elevation_loss", &s.ElevationLoss, c.summary.ElevationLoss)
+		if c.summary.MaxHR != nil && (s.MaxHR == nil || *c.summary.MaxHR > *s.MaxHR) {
+			v := *c.summary.MaxHR
+			s.MaxHR = &v
+			s.Sources["max_hr"] = cairn.SummaryFromComputed
+		}
+	}
+	if parent.act.EndTime != nil {
+		d := parent.act.EndTime.Sub(parent.act.StartTime).Seconds()
+		s.DurationS = &d
+		s.Sources["duration_s"] = cairn.SummaryFromComputed
+	}
+	parent.summary = s
+	return parent
+}
