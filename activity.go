@@ -109,7 +109,12 @@ type ActivitySource struct {
 // ActivityStore persists activities.
 type ActivityStore interface {
 	CreateActivity(ctx context.Context, a *Activity) error
+	// FindActivity returns the activity, deleted or not.
 	FindActivity(ctx context.Context, id string) (*Activity, error)
 	ListActivities(ctx context.Context, f ActivityFilter) (*Page[Activity], error)
+	// UpdateActivity writes a's mutable fields when the stored activity is
+	// live and still has UpdatedAt == seen; otherwise PRECONDITION_FAILED
+	// (changed meanwhile) or NOT_FOUND.
+	UpdateActivity(ctx context.Context, a *Activity, seen time.Time) error
 	SoftDeleteActivity(ctx context.Context, id string) error
 }

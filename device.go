@@ -39,5 +39,7 @@ type DeviceStore interface {
 	CreateDevice(ctx context.Context, d *Device) error
 	FindDevice(ctx context.Context, id string) (*Device, error)
 	ListDevices(ctx context.Context, f DeviceFilter) (*Page[Device], error)
-	UpdateDevice(ctx context.Context, d *Device) error
+	// UpdateDevice writes d's mutable fields when the stored device still
+	// has UpdatedAt == seen; otherwise PRECONDITION_FAILED or NOT_FOUND.
+	UpdateDevice(ctx context.Context, d *Device, seen time.Time) error
 }

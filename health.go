@@ -63,11 +63,17 @@ type DailyMetric struct {
 
 // HealthStore persists health and daily metrics.
 type HealthStore interface {
-	// UpsertHealthMetrics writes ms; a metric with the same user, type and
-	// timestamp replaces the stored value.
-	UpsertHealthMetrics(ctx context.Context, ms []HealthMetric) error
 	ListHealthMetrics(ctx context.Context, f HealthFilter) (*Page[HealthMetric], error)
+	// UpsertDailyMetric writes a user's day, replacing what it held.
 	UpsertDailyMetric(ctx context.Context, d *DailyMetric) error
+	ListDailyMetrics(ctx context.Context, f DailyFilter) (*Page[DailyMetric], error)
+}
+
+// DailyFilter selects a user's days: Start <= date < End, as YYYY-MM-DD.
+type DailyFilter struct {
+	UserID     string
+	Start, End string
+	Page       PageRequest
 }
 
 // Workout is a structured workout definition (steps, targets, repeats).
@@ -103,5 +109,19 @@ type WorkoutStep struct {
 // WorkoutStore persists workouts.
 type WorkoutStore interface {
 	CreateWorkout(ctx context.Context, w *Workout) error
+	// FindWorkout returns a live workout.
 	FindWorkout(ctx context.Context, id string) (*Workout, error)
+	ListWorkouts(ctx context.Context, f WorkoutFilter) (*Page[Workout], error)
+	// UpdateWorkout writes w's mutable fields when the stored workout is
+	// live and still has UpdatedAt == seen; otherwise PRECONDITION_FAILED
+	// or NOT_FOUND.
+	UpdateWorkout(ctx context.Context, w *Workout, seen time.Time) error
+	SoftDeleteWorkout(ctx context.Context, id string) error
+}
+
+// WorkoutFilter selects a user's live workouts.
+type WorkoutFilter struct {
+	UserID string
+	Sport  ActivityType
+	Page   PageRequest
 }

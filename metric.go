@@ -70,9 +70,9 @@ type MetricFilter struct {
 	Page       PageRequest
 }
 
-// MetricStore persists metric metadata.
+// MetricStore reads metric metadata; series are written with their blobs
+// (see the tracks package).
 type MetricStore interface {
-	UpsertMetric(ctx context.Context, m *Metric) error
 	FindMetric(ctx context.Context, id string) (*Metric, error)
 	ListMetrics(ctx context.Context, f MetricFilter) (*Page[Metric], error)
 }
@@ -101,9 +101,9 @@ type Route struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// RouteStore persists routes (one per activity).
+// RouteStore reads routes (one per activity); routes are written with
+// their blobs (see the tracks package).
 type RouteStore interface {
-	UpsertRoute(ctx context.Context, r *Route) error
 	FindRoute(ctx context.Context, activityID string) (*Route, error)
 }
 
@@ -111,6 +111,7 @@ type RouteStore interface {
 const (
 	SummaryFromDevice   = "device"
 	SummaryFromComputed = "computed"
+	SummaryFromClient   = "client" // sent through the API
 )
 
 // Summary is an activity's rollup. Fields hold which figures came from the

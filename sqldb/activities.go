@@ -34,7 +34,7 @@ func scanActivity(s interface{ Scan(...any) error }) (*cairn.Activity, error) {
 
 // CreateActivity inserts a.
 func (db *DB) CreateActivity(ctx context.Context, a *cairn.Activity) error {
-	return db.createActivity(ctx, db.write, a)
+	return db.InTx(ctx, func(tx *Tx) error { return tx.CreateActivity(ctx, a) })
 }
 
 // CreateActivity inserts a inside the transaction.
@@ -63,7 +63,10 @@ func (db *DB) createActivity(ctx context.Context, q queryer, a *cairn.Activity) 
 		a.ID, a.UserID, a.DeviceID, a.ParentID, string(a.Type), a.Sport, a.Name, db.t(a.StartTime),
 		db.tp(a.EndTime), a.Timezone, a.Source, a.Provider, a.ExternalID, a.RawFileRef, a.FileHash,
 		a.RPE, a.Partial, jsonArg(a.Metadata), db.t(a.CreatedAt), db.t(a.UpdatedAt), db.tp(a.DeletedAt))
-	return db.translate(err)
+	if err != nil {
+		return db.translate(err)
+	}
+	return db.bumpCount(ctx, q, groupOf(a), 1)
 }
 
 // ownsDevice checks that deviceID, when set, is one of the user's devices:
@@ -99,6 +102,9 @@ func (db *DB) ListActivities(ctx context.Context, f cairn.ActivityFilter) (*cair
 	}
 	q := pageQuery{columns: activityColumns, table: "activities", timeCol: "start_time", page: f.Page,
 		filter: fingerprint("activities", f.UserID, f.Start, f.End, f.Type, f.DeviceID, f.Source, f.IncludeDeleted)}
+	if f.Start == nil && f.End == nil {
+		q.count = func(ctx context.Context) (int, error) { return db.countActivities(ctx, f) }
+	}
 	q.where = []string{"user_id = " + q.args.add(f.UserID)}
 	if f.Start != nil {
 		q.where = append(q.where, "start_time >= "+q.args.add(db.t(*f.Start)))
@@ -136,9 +142,20 @@ func (db *DB) SoftDeleteActivity(ctx context.Context, id string) error {
 		return err
 	}
 	now := db.t(db.now())
-	res, err := db.write.ExecContext(ctx, "UPDATE activities SET deleted_at = "+b.add(now)+
-		", updated_at = "+b.add(now)+" WHERE id = "+b.add(id)+" AND deleted_at IS NULL AND "+own, b.args...)
-	return db.affected(res, err)
+	return db.InTx(ctx, func(tx *Tx) error {
+		var a cairn.Activity
+		var device sql.NullString
+		err := tx.tx.QueryRowContext(ctx, "UPDATE activities SET deleted_at = "+b.add(now)+
+			", updated_at = "+b.add(now)+" WHERE id = "+b.add(id)+" AND deleted_at IS NULL AND "+own+
+			" RETURNING user_id, type, source, device_id", b.args...).Scan(&a.UserID, &a.Type, &a.Source, &device)
+		if err != nil {
+			return db.translate(err)
+		}
+		if device.Valid {
+			a.DeviceID = &device.String
+		}
+		return db.moveCount(ctx, tx.tx, groupOf(&a), deletedGroup(&a), 1)
+	})
 }
 
 // FindActivityByFileHash returns the user's live activity imported from a

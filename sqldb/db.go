@@ -198,3 +198,17 @@ func splitSpaces[T ~string](s string) []T {
 	}
 	return out
 }
+
+// The store implements every store interface of the domain.
+var (
+	_ cairn.UserStore        = (*DB)(nil)
+	_ cairn.TokenStore       = (*DB)(nil)
+	_ cairn.DeviceStore      = (*DB)(nil)
+	_ cairn.ActivityStore    = (*DB)(nil)
+	_ cairn.MetricStore      = (*DB)(nil)
+	_ cairn.RouteStore       = (*DB)(nil)
+	_ cairn.SummaryStore     = (*DB)(nil)
+	_ cairn.HealthStore      = (*DB)(nil)
+	_ cairn.WorkoutStore     = (*DB)(nil)
+	_ cairn.IdempotencyStore = (*DB)(nil)
+)

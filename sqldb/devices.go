@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 )
@@ -96,18 +97,23 @@ func (db *DB) ListDevices(ctx context.Context, f cairn.DeviceFilter) (*cairn.Pag
 	})
 }
 
-// UpdateDevice writes d's mutable fields (firmware, status, last sync).
-func (db *DB) UpdateDevice(ctx context.Context, d *cairn.Device) error {
+// UpdateDevice writes d's mutable fields (firmware, status, last sync)
+// when the stored device was last changed at seen.
+func (db *DB) UpdateDevice(ctx context.Context, d *cairn.Device, seen time.Time) error {
 	if err := reach(ctx, d.UserID); err != nil {
 		return err
 	}
-	d.UpdatedAt = db.now()
+	next := db.nextVersion(seen)
 	res, err := db.write.ExecContext(ctx, `UPDATE devices SET manufacturer = $1, model = $2,
 		serial_number = $3, firmware_version = $4, last_sync_at = $5, status = $6, updated_at = $7
-		WHERE id = $8 AND user_id = $9`,
+		WHERE id = $8 AND user_id = $9 AND updated_at = $10`,
 		d.Manufacturer, d.Model, d.SerialNumber, d.FirmwareVersion, db.tp(d.LastSyncAt), d.Status,
-		db.t(d.UpdatedAt), d.ID, d.UserID)
-	return db.affected(res, err)
+		db.t(next), d.ID, d.UserID, db.t(seen))
+	if err := db.guarded(ctx, db.write, res, err, "devices", d.ID, d.UserID); err != nil {
+		return err
+	}
+	d.UpdatedAt = next
+	return nil
 }
 
 // affected turns "no row changed" into NOT_FOUND.

@@ -91,7 +91,7 @@ func (tx *Tx) CreateWorkout(ctx context.Context, w *cairn.Workout) error {
 	return db.translate(err)
 }
 
-// FindWorkout returns a workout the actor may see.
+// FindWorkout returns a live workout the actor may see.
 func (db *DB) FindWorkout(ctx context.Context, id string) (*cairn.Workout, error) {
 	var b argList
 	own, err := ownerFilter(ctx, &b, "user_id")
@@ -99,7 +99,7 @@ func (db *DB) FindWorkout(ctx context.Context, id string) (*cairn.Workout, error
 		return nil, err
 	}
 	w, err := scanWorkout(db.read.QueryRowContext(ctx,
-		"SELECT "+workoutColumns+" FROM workouts WHERE id = "+b.add(id)+" AND "+own, b.args...))
+		"SELECT "+workoutColumns+" FROM workouts WHERE id = "+b.add(id)+" AND deleted_at IS NULL AND "+own, b.args...))
 	return w, db.translate(err)
 }
 

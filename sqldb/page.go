@@ -70,6 +70,11 @@ type pageQuery struct {
 	args    argList
 	filter  string // fingerprint of the filter
 	page    cairn.PageRequest
+	// count, when set, answers the total instead of count(*) (see counts.go).
+	count func(context.Context) (int, error)
+	// key, when set, binds a cursor's time for timeCol (a DATE column);
+	// by default it is bound as a time.
+	key func(time.Time) any
 }
 
 // keyed is a row with its sort key.
@@ -89,7 +94,11 @@ func queryPage[T any](ctx context.Context, db *DB, q pageQuery, scan func(*sql.R
 	if err != nil {
 		return nil, err
 	}
-	total, err := countRows(ctx, db, q)
+	count := q.count
+	if count == nil {
+		count = func(ctx context.Context) (int, error) { return countRows(ctx, db, q) }
+	}
+	total, err := count(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +126,11 @@ func fetchKeyed[T any](ctx context.Context, db *DB, q pageQuery, cur *cursor, n 
 		if cur.Dir == "prev" {
 			op, order = ">", "ASC"
 		}
-		where = append(where, fmt.Sprintf("(%s, id) %s (%s, %s)", q.timeCol, op, args.add(db.t(t)), args.add(cur.ID)))
+		key := db.t
+		if q.key != nil {
+			key = q.key
+		}
+		where = append(where, fmt.Sprintf("(%s, id) %s (%s, %s)", q.timeCol, op, args.add(key(t)), args.add(cur.ID)))
 	}
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT %d",
 		q.columns, q.table, strings.Join(where, " AND "), q.timeCol, order, order, n)

@@ -177,6 +177,11 @@ func summaryFigures(s *cairn.Summary) []**float64 {
 }
 
 // UpsertSummary writes an activity's summary, replacing an existing one.
+func (db *DB) UpsertSummary(ctx context.Context, s *cairn.Summary) error {
+	return db.InTx(ctx, func(tx *Tx) error { return tx.UpsertSummary(ctx, s) })
+}
+
+// UpsertSummary writes an activity's summary inside the transaction.
 func (tx *Tx) UpsertSummary(ctx context.Context, s *cairn.Summary) error {
 	if err := reach(ctx, s.UserID); err != nil {
 		return err

@@ -113,7 +113,7 @@ func TestDevices(t *testing.T) {
 		d := page.Data[0]
 		sync := time.Now().UTC().Truncate(time.Microsecond)
 		d.FirmwareVersion, d.Status, d.LastSyncAt = "12.3", cairn.DeviceRetired, &sync
-		if err := db.UpdateDevice(ctx, &d); err != nil {
+		if err := db.UpdateDevice(ctx, &d, d.UpdatedAt); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.FindDevice(ctx, d.ID)
@@ -123,7 +123,7 @@ func TestDevices(t *testing.T) {
 		_, err = db.FindDevice(as(other.ID), d.ID)
 		wantCode(t, err, cairn.ENOTFOUND)
 		d.UserID = other.ID
-		wantCode(t, db.UpdateDevice(as(other.ID), &d), cairn.ENOTFOUND)
+		wantCode(t, db.UpdateDevice(as(other.ID), &d, d.UpdatedAt), cairn.ENOTFOUND)
 		_, err = db.ListDevices(as(other.ID), cairn.DeviceFilter{UserID: u.ID})
 		wantCode(t, err, cairn.ENOTFOUND)
 	})
