@@ -167,6 +167,12 @@ func totals(laps []lap) cairn.DeviceTotals {
 		avg := hrSum / hrTime
 		t.AvgHR = &avg
 	}
+	// Absurd values in a broken file can add up to infinity.
+	for _, p := range []**float64{&t.DistanceM, &t.TimerS, &t.Calories, &t.Steps, &t.MaxHR, &t.MaxSpeed, &t.AvgHR} {
+		if *p != nil && (math.IsInf(**p, 0) || math.IsNaN(**p)) {
+			*p = nil
+		}
+	}
 	return t
 }
 

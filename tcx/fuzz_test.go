@@ -53,6 +53,11 @@ func FuzzDecode(f *testing.F) {
 			if _, err := json.Marshal(a.Laps); err != nil {
 				t.Fatalf("laps: %v", err)
 			}
+			for _, v := range []*float64{a.Totals.DistanceM, a.Totals.TimerS, a.Totals.Calories, a.Totals.AvgHR, a.Totals.MaxHR} {
+				if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+					t.Fatalf("total %v", *v)
+				}
+			}
 			for _, r := range a.Records {
 				if math.IsNaN(r.Lat) != math.IsNaN(r.Lon) || math.Abs(r.Lat) > 90 || math.Abs(r.Lon) > 180 {
 					t.Fatalf("position %v,%v", r.Lat, r.Lon)
