@@ -20,6 +20,7 @@ Usage:
   cairn migrate        apply database migrations and exit
   cairn user create    create a user: --email E --name N [--role user|admin] [--password-stdin]
   cairn token create   create a personal access token: --user EMAIL --scopes "…" [--expires 720h]
+  cairn import         import FIT, GPX and TCX files or folders: --user EMAIL [--json] PATH...
 
 Every command takes --data-dir and --database-url (or CAIRN_DATA_DIR,
 CAIRN_DATABASE_URL); run "cairn COMMAND -h" for its flags.
@@ -57,6 +58,7 @@ func run(ctx context.Context, e env) int {
 		"migrate":      cmdMigrate,
 		"user create":  cmdUserCreate,
 		"token create": cmdTokenCreate,
+		"import":       cmdImport,
 	}
 	fn, ok := commands[cmd]
 	if !ok {
@@ -66,6 +68,9 @@ func run(ctx context.Context, e env) int {
 	if err := fn(ctx, e, rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		if errors.Is(err, errSomeFailed) {
+			return 1
 		}
 		fmt.Fprintf(e.stderr, "cairn %s: %v\n", cmd, err)
 		return 1

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn/blobs"
+	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/jobs"
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
@@ -57,14 +58,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer bucket.Close()
-	queue, err := startQueue(ctx, s, log)
+	uploads := &ingest.Uploads{Service: &ingest.Service{DB: s.DB, Bucket: bucket, Log: log}}
+	queue, err := startQueue(ctx, s, uploads, log)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
 	var draining atomic.Bool
 	api, err := rest.New(rest.Deps{
-		Users: s, Tokens: s,
+		Users: s, Tokens: s, Uploads: uploads,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
@@ -106,9 +108,10 @@ func shutdown(srv *http.Server, timeout time.Duration) {
 	_ = srv.Shutdown(ctx)
 }
 
-func startQueue(ctx context.Context, s *store, log *slog.Logger) (*jobs.Queue, error) {
+func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, log *slog.Logger) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.PurgeWorker{Purge: s.PurgeExpired})
+	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
 		Workers:      workers,
 		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour)},
@@ -118,6 +121,7 @@ func startQueue(ctx context.Context, s *store, log *slog.Logger) (*jobs.Queue, e
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
+	uploads.Queue = q
 	// The queue runs until Stop, not until ctx ends, so that SIGTERM lets
 	// running jobs finish.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
