@@ -27,6 +27,9 @@ type activityBuilder struct {
 	// sport and subSport come from the sport message, for a file cut short
 	// before its session message.
 	sport, subSport string
+	// utcOffset is local time minus UTC in seconds, from the activity
+	// message; nil when the file does not say.
+	utcOffset *int
 
 	droppedRecords, droppedLaps, droppedSessions int
 }
@@ -56,12 +59,27 @@ func (a *activityBuilder) add(m *proto.Message, now uint32) {
 	case mesgnum.Sport:
 		s := mesgdef.NewSport(m)
 		a.sport, a.subSport = sportName(s.Sport), subSportName(s.SubSport)
+	case mesgnum.Activity:
+		a.activityMesg(mesgdef.NewActivity(m))
 	case mesgnum.FieldDescription:
 		a.dev.describe(m)
 		return
 	}
 	if len(m.DeveloperFields) > 0 {
 		a.dev.add(m, now)
+	}
+}
+
+// activityMesg keeps the time zone offset of the activity message: its
+// local_timestamp is its timestamp in local time.
+func (a *activityBuilder) activityMesg(m *mesgdef.Activity) {
+	if m.Timestamp.IsZero() || m.LocalTimestamp.IsZero() {
+		return
+	}
+	// Offsets run from -12 to +14 hours; anything else is a device without
+	// its clock set.
+	if off := int(m.LocalTimestamp.Sub(m.Timestamp).Seconds()); off >= -12*3600 && off <= 14*3600 {
+		a.utcOffset = &off
 	}
 }
 
@@ -261,6 +279,9 @@ func (a *activityBuilder) finish() ([]cairn.DecodedActivity, []string, bool) {
 		acts[i].Metadata["session_index"] = i
 		if len(sessions) > 1 {
 			acts[i].Metadata["session_count"] = len(sessions)
+		}
+		if a.utcOffset != nil {
+			acts[i].Metadata["utc_offset_s"] = *a.utcOffset
 		}
 		if fields := mergeDev(dev[i], s.dev); len(fields) > 0 {
 			acts[i].Metadata["developer_fields"] = fields

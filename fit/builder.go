@@ -92,7 +92,7 @@ func (b *builder) OnMesg(m proto.Message) {
 	}
 	g.device.add(&m)
 	switch m.Num {
-	case mesgnum.Record, mesgnum.Session, mesgnum.Lap, mesgnum.Sport, mesgnum.FieldDescription:
+	case mesgnum.Record, mesgnum.Session, mesgnum.Lap, mesgnum.Sport, mesgnum.Activity, mesgnum.FieldDescription:
 		g.act.add(&m, b.lastTime)
 	case mesgnum.Monitoring:
 		b.lastTime = g.health.monitoring(&m, b.lastTime)

@@ -11,7 +11,10 @@
 //     Records and laps go to the session whose [start, start+elapsed]
 //     holds their timestamp (precisely: the last session starting at or
 //     before it). A file without a session message (a recording cut
-//     short) gives one activity spanning its records.
+//     short) gives one activity spanning its records. Metadata also has
+//     "utc_offset_s", the device's time zone offset in seconds, when the
+//     activity message gives it, and "developer_fields" (see
+//     DeveloperField).
 //   - monitoring_a, monitoring_b, monitoring_daily: Kind health, with
 //     steps and calories (per-activity-type day counters added up),
 //     heart rate, intensity minutes (moderate + 2 × vigorous, as Garmin

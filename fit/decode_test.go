@@ -44,6 +44,14 @@ func TestDecodeSynthetic(t *testing.T) {
 	}
 }
 
+func TestDecodeUTCOffset(t *testing.T) {
+	act := mesgdef.NewActivity(nil).SetTimestamp(epoch2024).SetLocalTimestamp(epoch2024.Add(2 * time.Hour))
+	file := mustDecode(t, encode(t, fileID(typedef.FileActivity), record(epoch2024, 1, 2, 3, 4, 5, 6), act.ToMesg(nil)))
+	if got := file.Activities[0].Metadata["utc_offset_s"]; got != 7200 {
+		t.Errorf("utc_offset_s %v, want 7200", got)
+	}
+}
+
 // TestDecodeExactSpeed: the decoder expands speed into enhanced_speed
 // through float64 and loses a unit (1.001 m/s becomes 1.000); the plain
 // field is the one to trust.
