@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/cairn-fit/cairn"
@@ -87,8 +88,8 @@ func (b *builder) OnMesg(m proto.Message) {
 	if t := m.FieldValueByNum(proto.FieldNumTimestamp).Uint32(); t != invalidTime {
 		b.lastTime = t
 	}
-	if g.hasFileID && kindOf(g.fileType) == "" {
-		return // an unsupported file: nothing of it is kept
+	if g.unsupported() {
+		return // nothing of it is kept
 	}
 	g.device.add(&m)
 	switch m.Num {
@@ -142,10 +143,16 @@ func kindOf(t typedef.File) string {
 	return ""
 }
 
-// kind is what g decodes to: its file type's kind, or for a file without
-// file_id the kind of what it holds.
+// typed reports whether g's file_id gives its type.
+func (g *group) typed() bool { return g.hasFileID && g.fileType != typedef.FileInvalid }
+
+// unsupported reports whether g's file type is one cairn does not import.
+func (g *group) unsupported() bool { return g.typed() && kindOf(g.fileType) == "" }
+
+// kind is what g decodes to: its file type's kind, or for a file that
+// does not say the kind of what it holds.
 func (g *group) kind() string {
-	if g.hasFileID {
+	if g.typed() {
 		return kindOf(g.fileType)
 	}
 	switch {
@@ -175,10 +182,9 @@ func typeName(t typedef.File) string {
 	return enumName(t, t == typedef.FileInvalid, "type", int(t))
 }
 
-// finish assembles the decoded file once the decoder stopped: seq FIT
-// files decoded completely, n bytes read, failure the error that stopped
-// the decoder (nil at a clean end).
-func (b *builder) finish(seq int, n int64, failure error) (*cairn.DecodedFile, error) {
+// finish assembles the decoded file once the decoder stopped: n bytes
+// read, failure the error that stopped the decoder (nil at a clean end).
+func (b *builder) finish(n int64, failure error) (*cairn.DecodedFile, error) {
 	primary := b.primary()
 	if primary == nil {
 		return nil, b.noData(n, failure)
@@ -190,13 +196,13 @@ func (b *builder) finish(seq int, n int64, failure error) (*cairn.DecodedFile, e
 	f := &cairn.DecodedFile{Format: cairn.FormatFIT, Kind: primary.kind(), Device: primary.device.info()}
 	for _, g := range b.groups {
 		if !g.usable() {
-			if g.hasFileID && kindOf(g.fileType) == "" {
+			if g.unsupported() {
 				b.warn("skipped a chained FIT file of type %s", typeName(g.fileType))
 			}
 			continue
 		}
 		if g.kind() != f.Kind {
-			b.warn("skipped a chained FIT file of type %s", typeName(g.fileType))
+			b.warn("skipped a chained FIT file of type %s", cmp.Or(typeName(g.fileType), g.kind()))
 			continue
 		}
 		b.emit(f, g)
@@ -218,7 +224,7 @@ func (b *builder) primary() *group {
 // noData explains why a file gave nothing to import.
 func (b *builder) noData(n int64, failure error) error {
 	for _, g := range b.groups {
-		if g.hasFileID && kindOf(g.fileType) == "" {
+		if g.unsupported() {
 			return cairn.Errorf(cairn.EUNSUPPORTEDFILE, "FIT file type %s is not supported", typeName(g.fileType))
 		}
 	}

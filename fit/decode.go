@@ -91,7 +91,7 @@ func Decode(r io.Reader) (file *cairn.DecodedFile, err error) {
 	if cr.err != nil {
 		return nil, fmt.Errorf("fit: read: %w", cr.err)
 	}
-	return b.finish(seq, cr.n, failure)
+	return b.finish(cr.n, failure)
 }
 
 // panicError is the cause of the error Decode returns when decoding
