@@ -45,6 +45,7 @@ const (
 	maxPoints       = 2_000_000 // per track
 	maxTracks       = 10_000
 	maxDecompressed = 1 << 30 // bytes of XML out of a gzip file
+	maxDepth        = 256     // nesting of elements; real files need under 10
 )
 
 // Decode reads a GPX file from r. Errors are *cairn.Error (EINVALIDFILE,
@@ -84,7 +85,10 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-var errTooLarge = errors.New("gpx: decompressed file too large")
+var (
+	errTooLarge = errors.New("gpx: decompressed file too large")
+	errTooDeep  = errors.New("gpx: elements nested too deep")
+)
 
 // uncompress returns the XML of src, gunzipped when it starts with the
 // gzip magic bytes.
@@ -205,6 +209,9 @@ var (
 )
 
 func (p *parser) start(t xml.StartElement) error {
+	if len(p.stack) >= maxDepth {
+		return errTooDeep
+	}
 	name := strings.ToLower(t.Name.Local)
 	p.stack = append(p.stack, name)
 	parent := p.parent()

@@ -265,6 +265,7 @@ func TestDecodeBroken(t *testing.T) {
 		{"no points", `<gpx><metadata><name>x</name></metadata><trk><trkseg/></trk></gpx>`, "GPX: no track points"},
 		{"broken early", "<gpx>\n<trk><name>a</nam></trk>", "GPX: invalid XML at line 2"},
 		{"truncated", `<gpx><trk><trkseg><trkpt lat="1" lon="2">`, "GPX: unexpected end of file"},
+		{"too deep", "<gpx>" + strings.Repeat("<a>", 1000), "GPX: elements nested too deep"},
 	}
 	for _, tt := range tests {
 		_, err := decodeString(t, tt.in)

@@ -56,6 +56,8 @@ func (p *parser) failureMessage(err error) string {
 		return "GPX: data after the end of </gpx>"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax) && strings.Contains(syntax.Msg, "unexpected EOF"):
 		return "GPX: unexpected end of file"
+	case errors.Is(err, errTooDeep):
+		return "GPX: elements nested too deep"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("GPX: invalid XML at line %d", syntax.Line)
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, new(flate.CorruptInputError)):

@@ -43,6 +43,7 @@ const (
 	maxLaps         = 100_000   // per activity
 	maxActivities   = 10_000
 	maxDecompressed = 1 << 30 // bytes of XML out of a gzip file
+	maxDepth        = 256     // nesting of elements; real files need under 10
 )
 
 // Decode reads a TCX file from r. Errors are *cairn.Error (EINVALIDFILE,
@@ -82,7 +83,10 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-var errTooLarge = errors.New("tcx: decompressed file too large")
+var (
+	errTooLarge = errors.New("tcx: decompressed file too large")
+	errTooDeep  = errors.New("tcx: elements nested too deep")
+)
 
 // uncompress returns the XML of src, gunzipped when it starts with the
 // gzip magic bytes (Strava's bulk export gzips its TCX files).
@@ -219,6 +223,9 @@ func (p *parser) run() error {
 }
 
 func (p *parser) start(t xml.StartElement) error {
+	if len(p.stack) >= maxDepth {
+		return errTooDeep
+	}
 	name := strings.ToLower(t.Name.Local)
 	p.stack = append(p.stack, name)
 	p.text = p.text[:0]

@@ -193,6 +193,7 @@ func TestDecodeBroken(t *testing.T) {
 		{"GPX", `<gpx version="1.1"><trk/></gpx>`, "TCX: not a TCX file (the root element is not <TrainingCenterDatabase>)"},
 		{"no activities", `<TrainingCenterDatabase><Activities/></TrainingCenterDatabase>`, "TCX: no activities"},
 		{"broken", "<TrainingCenterDatabase>\n<Activities></Activity>", "TCX: invalid XML at line 2"},
+		{"too deep", "<TrainingCenterDatabase>" + strings.Repeat("<a>", 1000), "TCX: elements nested too deep"},
 		{"latin1", `<?xml version="1.0" encoding="ISO-8859-1"?><TrainingCenterDatabase/>`, `TCX: unsupported encoding "ISO-8859-1"`},
 	}
 	for _, tt := range tests {

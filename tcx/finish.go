@@ -65,6 +65,8 @@ func failureMessage(err error) string {
 		return "TCX: data after the end of </TrainingCenterDatabase>"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax) && strings.Contains(syntax.Msg, "unexpected EOF"):
 		return "TCX: unexpected end of file"
+	case errors.Is(err, errTooDeep):
+		return "TCX: elements nested too deep"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("TCX: invalid XML at line %d", syntax.Line)
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, new(flate.CorruptInputError)):
