@@ -24,7 +24,12 @@ const DisplayTolerance = 3.0
 // computed by ElevationGainLoss, the same function analysis uses for the
 // summary; they stay nil when the track has no altitude.
 func BuildRoute(records []cairn.Record) (route cairn.Route, points []cairn.LatLng, elevations []float64) {
-	track := Track(records)
+	return RouteFromTrack(records, Track(records))
+}
+
+// RouteFromTrack is BuildRoute for a caller that already has the records'
+// cleaned track (from Track), so the cleaning runs once.
+func RouteFromTrack(records []cairn.Record, track []TrackPoint) (route cairn.Route, points []cairn.LatLng, elevations []float64) {
 	if len(track) == 0 {
 		return cairn.Route{}, nil, nil
 	}

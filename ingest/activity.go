@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-fit/cairn"
@@ -11,6 +14,7 @@ import (
 	"github.com/cairn-fit/cairn/geo"
 	"github.com/cairn-fit/cairn/series"
 	"github.com/cairn-fit/cairn/sqldb"
+	"golang.org/x/sync/errgroup"
 )
 
 // activities stores an activity file. A FIT file with several sessions is
@@ -208,39 +212,60 @@ var streams = []struct {
 	{cairn.MetricDistance, func(r *cairn.Record) float64 { return r.Distance }},
 }
 
-// series encodes each stream that has values and the route.
+// series encodes each stream that has values, and the route, writing
+// their blobs concurrently: most of the time is the blob store's latency
+// and zstd, which overlap well.
 func (p *plan) series(ctx context.Context, b *activity, records []cairn.Record) error {
-	ts := make([]int64, 0, len(records))
-	vs := make([]float64, 0, len(records))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for _, s := range streams {
-		ts, vs = ts[:0], vs[:0]
-		for i := range records {
-			if v := s.get(&records[i]); !math.IsNaN(v) && !math.IsInf(v, 0) {
-				ts = append(ts, millis(records[i].Time))
-				vs = append(vs, v)
-			}
-		}
+		ts, vs := column(records, s.get)
 		if len(vs) == 0 {
 			continue
 		}
-		key := fmt.Sprintf("users/%s/activities/%s/%s.series", p.userID, b.act.ID, s.typ)
-		m, err := p.putSeries(ctx, key, s.typ, ts, vs)
-		if err != nil {
+		g.Go(func() error {
+			key := fmt.Sprintf("users/%s/activities/%s/%s.series", p.userID, b.act.ID, s.typ)
+			m, err := p.putSeries(gctx, key, s.typ, ts, vs)
+			mu.Lock()
+			defer mu.Unlock()
+			b.metrics = append(b.metrics, m)
 			return err
-		}
-		b.metrics = append(b.metrics, m)
+		})
 	}
-	return p.route(ctx, b, records)
+	g.Go(func() error { return p.route(gctx, b, records, &mu) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// A stable order, whatever finished first.
+	slices.SortFunc(b.metrics, func(x, y cairn.Metric) int { return strings.Compare(string(x.Type), string(y.Type)) })
+	return nil
+}
+
+// column gathers one stream's samples that have a value.
+func column(records []cairn.Record, get func(*cairn.Record) float64) ([]int64, []float64) {
+	var ts []int64
+	var vs []float64
+	for i := range records {
+		if v := get(&records[i]); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if ts == nil {
+				ts, vs = make([]int64, 0, len(records)-i), make([]float64, 0, len(records)-i)
+			}
+			ts = append(ts, millis(records[i].Time))
+			vs = append(vs, v)
+		}
+	}
+	return ts, vs
 }
 
 // route stores the full-resolution track (time, lat, lon, altitude) once:
 // it is both the route's points and the position series.
-func (p *plan) route(ctx context.Context, b *activity, records []cairn.Record) error {
+func (p *plan) route(ctx context.Context, b *activity, records []cairn.Record, mu *sync.Mutex) error {
 	track := geo.Track(records)
 	if len(track) == 0 {
 		return nil
 	}
-	r, _, _ := geo.BuildRoute(records)
+	r, _, _ := geo.RouteFromTrack(records, track)
 	ts := make([]int64, len(track))
 	lat, lon, alt := make([]float64, len(track)), make([]float64, len(track)), make([]float64, len(track))
 	for i, tp := range track {
@@ -256,9 +281,11 @@ func (p *plan) route(ctx context.Context, b *activity, records []cairn.Record) e
 		return err
 	}
 	r.UserID, r.BlobKey = p.userID, key
-	b.route = &r
 	m := metricOf(cairn.MetricPosition, ts, nil)
 	m.UserID, m.BlobKey = p.userID, key
+	mu.Lock()
+	defer mu.Unlock()
+	b.route = &r
 	b.metrics = append(b.metrics, m)
 	return nil
 }

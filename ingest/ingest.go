@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cairn-fit/cairn"
@@ -143,6 +144,7 @@ type plan struct {
 	hash        string
 	file        *cairn.DecodedFile
 	originalKey string
+	mu          sync.Mutex
 	blobs       []string // written so far, removed if the transaction fails
 }
 
@@ -186,7 +188,9 @@ func (p *plan) put(ctx context.Context, key string, data []byte) error {
 	if err := p.svc.Bucket.WriteAll(ctx, key, data, nil); err != nil {
 		return cairn.Wrap(cairn.EUNAVAILABLE, err, "the blob store is unavailable")
 	}
+	p.mu.Lock()
 	p.blobs = append(p.blobs, key)
+	p.mu.Unlock()
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 var (
 	zstdEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
 		return zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithEncoderLevel(zstd.SpeedDefault),
 			// Blobs are small: one block, no need for a big window.
 			zstd.WithWindowSize(1<<20),
 			zstd.WithLowerEncoderMem(true),
