@@ -18,10 +18,13 @@ test:
 test-pg:
 	CAIRN_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -race ./...
 
-# Regenerates the OpenAPI JSON and the server code from rest/openapi.yaml.
+# Regenerates the OpenAPI JSON, the server code (rest/api) and the client
+# the HTTP tests use (rest/client) from rest/openapi.yaml.
+OAPI_CODEGEN = $(GO) run -modfile=$(CURDIR)/tools/go.mod github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 generate:
 	cd tools && $(GO) run ./yaml2json ../rest/openapi.yaml ../rest/api/openapi.json
-	cd rest && $(GO) run -modfile=../tools/go.mod github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml openapi.yaml
+	cd rest && $(OAPI_CODEGEN) -config oapi-codegen.yaml openapi.yaml
+	cd rest/client && $(OAPI_CODEGEN) -config oapi-codegen.yaml ../openapi.yaml
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

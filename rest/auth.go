@@ -6,30 +6,33 @@ import (
 	"strings"
 
 	"github.com/cairn-fit/cairn"
-	"github.com/cairn-fit/cairn/rest/api"
 )
 
-// authorize runs before every operation: public operations pass; the rest
-// need a valid bearer token carrying every scope the spec names.
-func (s *Server) authorize(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
-	op, known := s.ops[operationID]
-	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
+// authorize runs first on every route: public operations pass; the rest
+// need a valid bearer token carrying every scope of one of the
+// alternatives the spec names. The actor goes into the request's context.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, known := s.ops[r.Pattern]
 		if !known {
-			// Fail closed: an operation missing from the spec has no rule.
-			return nil, cairn.Errorf(cairn.EINTERNAL, "operation %s has no access rule", operationID)
+			// Fail closed: a route missing from the spec has no rule.
+			s.writeError(w, r, cairn.Errorf(cairn.EINTERNAL, "route %s has no access rule", r.Pattern))
+			return
 		}
 		if op.Public {
-			return f(ctx, w, r, req)
+			next.ServeHTTP(w, r)
+			return
 		}
-		a, err := s.authenticate(ctx, r)
+		a, err := s.authenticate(r.Context(), r)
+		if err == nil && !a.HasAny(op.Scopes) {
+			err = cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this operation needs: %s", describe(op.Scopes))
+		}
 		if err != nil {
-			return nil, err
+			s.writeError(w, r, err)
+			return
 		}
-		if !a.HasAny(op.Scopes) {
-			return nil, cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this operation needs: %s", describe(op.Scopes))
-		}
-		return f(cairn.WithActor(ctx, a), w, r, req)
-	}
+		next.ServeHTTP(w, r.WithContext(cairn.WithActor(r.Context(), a)))
+	})
 }
 
 // describe lists scope alternatives for an error message.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -16,13 +17,24 @@ import (
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/rest/api"
 	"github.com/cairn-fit/cairn/telemetry"
+	"github.com/cairn-fit/cairn/tracks"
 )
 
 // Deps are the domain services the API serves.
 type Deps struct {
-	Users   cairn.UserStore
-	Tokens  cairn.TokenStore
-	Uploads cairn.UploadService
+	Users       cairn.UserStore
+	Tokens      cairn.TokenStore
+	Uploads     cairn.UploadService
+	Devices     cairn.DeviceStore
+	Activities  cairn.ActivityStore
+	Summaries   cairn.SummaryStore
+	Series      cairn.MetricStore // metric series metadata
+	Routes      cairn.RouteStore
+	Health      cairn.HealthStore
+	Workouts    cairn.WorkoutStore
+	Idempotency cairn.IdempotencyStore
+	// Tracks reads and writes series and routes with their blobs.
+	Tracks *tracks.Service
 	// Ready reports whether the server can serve: database reachable and
 	// migrated.
 	Ready   func(context.Context) error
@@ -36,7 +48,10 @@ type Deps struct {
 type Server struct {
 	Deps
 	log *slog.Logger
-	ops map[string]operation
+	ops map[string]operation // by route pattern, "GET /v1/users/{userId}"
+	// bodies holds each operation's JSON request body type, by pattern.
+	bodies map[string]reflect.Type
+	routes []string
 }
 
 // New returns the API server.
@@ -54,25 +69,44 @@ func New(d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = telemetry.NewMetrics()
 	}
-	return &Server{Deps: d, log: d.Log, ops: ops}, nil
+	return &Server{Deps: d, log: d.Log, ops: ops, bodies: bodyTypes(ops)}, nil
 }
 
-// Handler returns the HTTP handler for every route.
+// Handler returns the HTTP handler for every route. Each route runs, in
+// order: authorize (token and scopes), readBody (size limit, strict JSON),
+// idempotent (Idempotency-Key), cache (ETag, 304), then the generated
+// binding and the handler.
 func (s *Server) Handler() http.Handler {
-	strict := api.NewStrictHandlerWithOptions(s, []api.StrictMiddlewareFunc{s.authorize},
-		api.StrictHTTPServerOptions{
-			RequestErrorHandlerFunc:  s.requestError,
-			ResponseErrorHandlerFunc: s.writeError,
-		})
-	mux := http.NewServeMux()
+	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  s.requestError,
+		ResponseErrorHandlerFunc: s.writeError,
+	})
+	mux := &recordingMux{ServeMux: http.NewServeMux()}
 	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		ErrorHandlerFunc: s.requestError,
+		// The last runs first.
+		Middlewares: []api.MiddlewareFunc{s.cache, s.idempotent, s.readBody, s.authorize},
 	})
+	s.routes = mux.patterns
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, cairn.Errorf(cairn.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
 	})
 	return s.observe(mux)
+}
+
+// Patterns lists the route patterns the handler serves, as "METHOD /path".
+func (s *Server) Patterns() []string { return s.routes }
+
+// recordingMux remembers the patterns registered on it.
+type recordingMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *recordingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
 }
 
 // requestError answers a request the generated code could not bind.

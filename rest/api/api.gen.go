@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -17,6 +18,141 @@ import (
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ActivityInputSource.
+const (
+	ActivityInputSourceApi    ActivityInputSource = "api"
+	ActivityInputSourceManual ActivityInputSource = "manual"
+)
+
+// Valid indicates whether the value is a known member of the ActivityInputSource enum.
+func (e ActivityInputSource) Valid() bool {
+	switch e {
+	case ActivityInputSourceApi:
+		return true
+	case ActivityInputSourceManual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActivitySource.
+const (
+	ActivitySourceApi    ActivitySource = "api"
+	ActivitySourceFile   ActivitySource = "file"
+	ActivitySourceGarmin ActivitySource = "garmin"
+	ActivitySourceManual ActivitySource = "manual"
+	ActivitySourceStrava ActivitySource = "strava"
+)
+
+// Valid indicates whether the value is a known member of the ActivitySource enum.
+func (e ActivitySource) Valid() bool {
+	switch e {
+	case ActivitySourceApi:
+		return true
+	case ActivitySourceFile:
+		return true
+	case ActivitySourceGarmin:
+		return true
+	case ActivitySourceManual:
+		return true
+	case ActivitySourceStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActivityType.
+const (
+	GravelRide    ActivityType = "gravel_ride"
+	Hike          ActivityType = "hike"
+	IndoorRide    ActivityType = "indoor_ride"
+	MountainBike  ActivityType = "mountain_bike"
+	Multisport    ActivityType = "multisport"
+	OpenWaterSwim ActivityType = "open_water_swim"
+	Other         ActivityType = "other"
+	Paddle        ActivityType = "paddle"
+	PoolSwim      ActivityType = "pool_swim"
+	Ride          ActivityType = "ride"
+	Rowing        ActivityType = "rowing"
+	Run           ActivityType = "run"
+	Ski           ActivityType = "ski"
+	Strength      ActivityType = "strength"
+	TrailRun      ActivityType = "trail_run"
+	Transition    ActivityType = "transition"
+	TreadmillRun  ActivityType = "treadmill_run"
+	Walk          ActivityType = "walk"
+	Yoga          ActivityType = "yoga"
+)
+
+// Valid indicates whether the value is a known member of the ActivityType enum.
+func (e ActivityType) Valid() bool {
+	switch e {
+	case GravelRide:
+		return true
+	case Hike:
+		return true
+	case IndoorRide:
+		return true
+	case MountainBike:
+		return true
+	case Multisport:
+		return true
+	case OpenWaterSwim:
+		return true
+	case Other:
+		return true
+	case Paddle:
+		return true
+	case PoolSwim:
+		return true
+	case Ride:
+		return true
+	case Rowing:
+		return true
+	case Run:
+		return true
+	case Ski:
+		return true
+	case Strength:
+		return true
+	case TrailRun:
+		return true
+	case Transition:
+		return true
+	case TreadmillRun:
+		return true
+	case Walk:
+		return true
+	case Yoga:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeviceStatus.
+const (
+	DeviceStatusActive   DeviceStatus = "active"
+	DeviceStatusInactive DeviceStatus = "inactive"
+	DeviceStatusRetired  DeviceStatus = "retired"
+)
+
+// Valid indicates whether the value is a known member of the DeviceStatus enum.
+func (e DeviceStatus) Valid() bool {
+	switch e {
+	case DeviceStatusActive:
+		return true
+	case DeviceStatusInactive:
+		return true
+	case DeviceStatusRetired:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ErrorErrorCode.
 const (
@@ -75,21 +211,135 @@ func (e ErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for HealthMetricType.
+const (
+	HealthMetricTypeBmi               HealthMetricType = "bmi"
+	HealthMetricTypeBodyFatPercent    HealthMetricType = "body_fat_percent"
+	HealthMetricTypeBodyWaterPercent  HealthMetricType = "body_water_percent"
+	HealthMetricTypeBoneMass          HealthMetricType = "bone_mass"
+	HealthMetricTypeCalories          HealthMetricType = "calories"
+	HealthMetricTypeHeartRate         HealthMetricType = "heart_rate"
+	HealthMetricTypeHrvRmssd          HealthMetricType = "hrv_rmssd"
+	HealthMetricTypeIntensityMinutes  HealthMetricType = "intensity_minutes"
+	HealthMetricTypeMuscleMass        HealthMetricType = "muscle_mass"
+	HealthMetricTypeRestingHeartRate  HealthMetricType = "resting_heart_rate"
+	HealthMetricTypeSleepHours        HealthMetricType = "sleep_hours"
+	HealthMetricTypeSteps             HealthMetricType = "steps"
+	HealthMetricTypeStress            HealthMetricType = "stress"
+	HealthMetricTypeVisceralFatRating HealthMetricType = "visceral_fat_rating"
+	HealthMetricTypeWeight            HealthMetricType = "weight"
+)
+
+// Valid indicates whether the value is a known member of the HealthMetricType enum.
+func (e HealthMetricType) Valid() bool {
+	switch e {
+	case HealthMetricTypeBmi:
+		return true
+	case HealthMetricTypeBodyFatPercent:
+		return true
+	case HealthMetricTypeBodyWaterPercent:
+		return true
+	case HealthMetricTypeBoneMass:
+		return true
+	case HealthMetricTypeCalories:
+		return true
+	case HealthMetricTypeHeartRate:
+		return true
+	case HealthMetricTypeHrvRmssd:
+		return true
+	case HealthMetricTypeIntensityMinutes:
+		return true
+	case HealthMetricTypeMuscleMass:
+		return true
+	case HealthMetricTypeRestingHeartRate:
+		return true
+	case HealthMetricTypeSleepHours:
+		return true
+	case HealthMetricTypeSteps:
+		return true
+	case HealthMetricTypeStress:
+		return true
+	case HealthMetricTypeVisceralFatRating:
+		return true
+	case HealthMetricTypeWeight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MetricType.
+const (
+	MetricTypeAltitude    MetricType = "altitude"
+	MetricTypeCadence     MetricType = "cadence"
+	MetricTypeDistance    MetricType = "distance"
+	MetricTypeHeartRate   MetricType = "heart_rate"
+	MetricTypePosition    MetricType = "position"
+	MetricTypePower       MetricType = "power"
+	MetricTypeSpeed       MetricType = "speed"
+	MetricTypeSteps       MetricType = "steps"
+	MetricTypeTemperature MetricType = "temperature"
+)
+
+// Valid indicates whether the value is a known member of the MetricType enum.
+func (e MetricType) Valid() bool {
+	switch e {
+	case MetricTypeAltitude:
+		return true
+	case MetricTypeCadence:
+		return true
+	case MetricTypeDistance:
+		return true
+	case MetricTypeHeartRate:
+		return true
+	case MetricTypePosition:
+		return true
+	case MetricTypePower:
+		return true
+	case MetricTypeSpeed:
+		return true
+	case MetricTypeSteps:
+		return true
+	case MetricTypeTemperature:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteFormat.
+const (
+	RouteFormatGeojson  RouteFormat = "geojson"
+	RouteFormatPolyline RouteFormat = "polyline"
+)
+
+// Valid indicates whether the value is a known member of the RouteFormat enum.
+func (e RouteFormat) Valid() bool {
+	switch e {
+	case RouteFormatGeojson:
+		return true
+	case RouteFormatPolyline:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadKind.
 const (
-	Activity UploadKind = "activity"
-	Health   UploadKind = "health"
-	Workout  UploadKind = "workout"
+	UploadKindActivity UploadKind = "activity"
+	UploadKindHealth   UploadKind = "health"
+	UploadKindWorkout  UploadKind = "workout"
 )
 
 // Valid indicates whether the value is a known member of the UploadKind enum.
 func (e UploadKind) Valid() bool {
 	switch e {
-	case Activity:
+	case UploadKindActivity:
 		return true
-	case Health:
+	case UploadKindHealth:
 		return true
-	case Workout:
+	case UploadKindWorkout:
 		return true
 	default:
 		return false
@@ -146,24 +396,244 @@ func (e UserRoles) Valid() bool {
 
 // Defines values for UserStatus.
 const (
-	Active  UserStatus = "active"
-	Frozen  UserStatus = "frozen"
-	Invited UserStatus = "invited"
+	UserStatusActive  UserStatus = "active"
+	UserStatusFrozen  UserStatus = "frozen"
+	UserStatusInvited UserStatus = "invited"
 )
 
 // Valid indicates whether the value is a known member of the UserStatus enum.
 func (e UserStatus) Valid() bool {
 	switch e {
-	case Active:
+	case UserStatusActive:
 		return true
-	case Frozen:
+	case UserStatusFrozen:
 		return true
-	case Invited:
+	case UserStatusInvited:
 		return true
 	default:
 		return false
 	}
 }
+
+// Defines values for GetActivityRouteParamsFormat.
+const (
+	GetActivityRouteParamsFormatGeojson  GetActivityRouteParamsFormat = "geojson"
+	GetActivityRouteParamsFormatPolyline GetActivityRouteParamsFormat = "polyline"
+)
+
+// Valid indicates whether the value is a known member of the GetActivityRouteParamsFormat enum.
+func (e GetActivityRouteParamsFormat) Valid() bool {
+	switch e {
+	case GetActivityRouteParamsFormatGeojson:
+		return true
+	case GetActivityRouteParamsFormatPolyline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Activity defines model for Activity.
+type Activity struct {
+	CreatedAt  time.Time  `json:"created_at"`
+	DeletedAt  *time.Time `json:"deleted_at,omitempty"`
+	DeviceId   *string    `json:"device_id"`
+	EndTime    *time.Time `json:"end_time"`
+	ExternalId *string    `json:"external_id,omitempty"`
+	FileHash   *string    `json:"file_hash,omitempty"`
+	Id         string     `json:"id"`
+
+	// Metadata Source details: format, laps, indoor, …
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+	Name     string                  `json:"name"`
+
+	// ParentId The multisport activity this one is a part of.
+	ParentId *string `json:"parent_id,omitempty"`
+
+	// Partial The recording broke part way.
+	Partial  bool    `json:"partial"`
+	Provider *string `json:"provider,omitempty"`
+
+	// Rpe Rate of perceived exertion
+	Rpe    *int           `json:"rpe"`
+	Source ActivitySource `json:"source"`
+
+	// Sport The source's own sport name.
+	Sport     *string   `json:"sport,omitempty"`
+	StartTime time.Time `json:"start_time"`
+
+	// Timezone IANA time zone of the place it happened.
+	Timezone  string       `json:"timezone"`
+	Type      ActivityType `json:"type"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	UserId    string       `json:"user_id"`
+}
+
+// ActivityDetail defines model for ActivityDetail.
+type ActivityDetail struct {
+	CreatedAt  time.Time     `json:"created_at"`
+	DeletedAt  *time.Time    `json:"deleted_at,omitempty"`
+	DeviceId   *string       `json:"device_id"`
+	EndTime    *time.Time    `json:"end_time"`
+	ExternalId *string       `json:"external_id,omitempty"`
+	FileHash   *string       `json:"file_hash,omitempty"`
+	Id         string        `json:"id"`
+	Links      ActivityLinks `json:"links"`
+
+	// Metadata Source details: format, laps, indoor, …
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Metrics The activity's series.
+	Metrics []MetricLink `json:"metrics"`
+	Name    string       `json:"name"`
+
+	// ParentId The multisport activity this one is a part of.
+	ParentId *string `json:"parent_id,omitempty"`
+
+	// Partial The recording broke part way.
+	Partial  bool    `json:"partial"`
+	Provider *string `json:"provider,omitempty"`
+
+	// Rpe Rate of perceived exertion
+	Rpe    *int           `json:"rpe"`
+	Source ActivitySource `json:"source"`
+
+	// Sport The source's own sport name.
+	Sport     *string   `json:"sport,omitempty"`
+	StartTime time.Time `json:"start_time"`
+
+	// Summary The summary, null until there is one.
+	Summary *Summary `json:"summary"`
+
+	// Timezone IANA time zone of the place it happened.
+	Timezone  string       `json:"timezone"`
+	Type      ActivityType `json:"type"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	UserId    string       `json:"user_id"`
+}
+
+// ActivityInput defines model for ActivityInput.
+type ActivityInput struct {
+	DeviceId  *string                 `json:"device_id,omitempty"`
+	EndTime   *time.Time              `json:"end_time,omitempty"`
+	Metadata  *map[string]interface{} `json:"metadata,omitempty"`
+	Name      *string                 `json:"name,omitempty"`
+	Rpe       *int                    `json:"rpe,omitempty"`
+	Source    *ActivityInputSource    `json:"source,omitempty"`
+	StartTime time.Time               `json:"start_time"`
+
+	// Timezone IANA time zone; UTC by default.
+	Timezone *string      `json:"timezone,omitempty"`
+	Type     ActivityType `json:"type"`
+
+	// UserId Whose activity it is: admins only; the token's user by default.
+	UserId *string `json:"user_id,omitempty"`
+}
+
+// ActivityInputSource defines model for ActivityInput.Source.
+type ActivityInputSource string
+
+// ActivityLinks defines model for ActivityLinks.
+type ActivityLinks struct {
+	Metrics string `json:"metrics"`
+
+	// Route Null when there is no route.
+	Route *string `json:"route"`
+	Self  string  `json:"self"`
+
+	// Summary Null when there is no summary.
+	Summary *string `json:"summary"`
+}
+
+// ActivityPage defines model for ActivityPage.
+type ActivityPage struct {
+	Data       []Activity `json:"data"`
+	NextCursor *string    `json:"next_cursor"`
+	PrevCursor *string    `json:"prev_cursor"`
+	Total      int        `json:"total"`
+}
+
+// ActivityPatch defines model for ActivityPatch.
+type ActivityPatch struct {
+	DeviceId  *string                 `json:"device_id,omitempty"`
+	EndTime   *time.Time              `json:"end_time,omitempty"`
+	Metadata  *map[string]interface{} `json:"metadata,omitempty"`
+	Name      *string                 `json:"name,omitempty"`
+	Rpe       *int                    `json:"rpe,omitempty"`
+	StartTime *time.Time              `json:"start_time,omitempty"`
+	Timezone  *string                 `json:"timezone,omitempty"`
+	Type      *ActivityType           `json:"type,omitempty"`
+}
+
+// ActivitySource defines model for ActivitySource.
+type ActivitySource string
+
+// ActivityType defines model for ActivityType.
+type ActivityType string
+
+// DailyMetric defines model for DailyMetric.
+type DailyMetric struct {
+	CreatedAt  time.Time          `json:"created_at"`
+	Date       openapi_types.Date `json:"date"`
+	HrvRmssd   *float64           `json:"hrv_rmssd"`
+	Id         string             `json:"id"`
+	RestingHr  *float64           `json:"resting_hr"`
+	SleepHours *float64           `json:"sleep_hours"`
+	Soreness   *int               `json:"soreness"`
+	Stress     *int               `json:"stress"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+	UserId     string             `json:"user_id"`
+}
+
+// DailyMetricPage defines model for DailyMetricPage.
+type DailyMetricPage struct {
+	Data       []DailyMetric `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
+	PrevCursor *string       `json:"prev_cursor"`
+	Total      int           `json:"total"`
+}
+
+// Device defines model for Device.
+type Device struct {
+	CreatedAt       time.Time    `json:"created_at"`
+	FirmwareVersion string       `json:"firmware_version"`
+	Id              string       `json:"id"`
+	LastSyncAt      *time.Time   `json:"last_sync_at"`
+	Manufacturer    string       `json:"manufacturer"`
+	Model           string       `json:"model"`
+	SerialNumber    string       `json:"serial_number"`
+	Status          DeviceStatus `json:"status"`
+	UpdatedAt       time.Time    `json:"updated_at"`
+	UserId          string       `json:"user_id"`
+}
+
+// DeviceInput defines model for DeviceInput.
+type DeviceInput struct {
+	FirmwareVersion *string       `json:"firmware_version,omitempty"`
+	LastSyncAt      *time.Time    `json:"last_sync_at,omitempty"`
+	Manufacturer    *string       `json:"manufacturer,omitempty"`
+	Model           string        `json:"model"`
+	SerialNumber    *string       `json:"serial_number,omitempty"`
+	Status          *DeviceStatus `json:"status,omitempty"`
+}
+
+// DevicePage defines model for DevicePage.
+type DevicePage struct {
+	Data       []Device `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
+	PrevCursor *string  `json:"prev_cursor"`
+	Total      int      `json:"total"`
+}
+
+// DevicePatch defines model for DevicePatch.
+type DevicePatch struct {
+	FirmwareVersion *string       `json:"firmware_version,omitempty"`
+	LastSyncAt      *time.Time    `json:"last_sync_at,omitempty"`
+	Status          *DeviceStatus `json:"status,omitempty"`
+}
+
+// DeviceStatus defines model for DeviceStatus.
+type DeviceStatus string
 
 // Error defines model for Error.
 type Error struct {
@@ -177,10 +647,217 @@ type Error struct {
 // ErrorErrorCode defines model for Error.Error.Code.
 type ErrorErrorCode string
 
+// HealthMetric defines model for HealthMetric.
+type HealthMetric struct {
+	CreatedAt time.Time        `json:"created_at"`
+	Id        string           `json:"id"`
+	Source    string           `json:"source"`
+	Timestamp time.Time        `json:"timestamp"`
+	Type      HealthMetricType `json:"type"`
+	Unit      string           `json:"unit"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	UserId    string           `json:"user_id"`
+	Value     float64          `json:"value"`
+}
+
+// HealthMetricPage defines model for HealthMetricPage.
+type HealthMetricPage struct {
+	Data       []HealthMetric `json:"data"`
+	NextCursor *string        `json:"next_cursor"`
+	PrevCursor *string        `json:"prev_cursor"`
+	Total      int            `json:"total"`
+}
+
+// HealthMetricType defines model for HealthMetricType.
+type HealthMetricType string
+
+// LatLng defines model for LatLng.
+type LatLng struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+// Metric defines model for Metric.
+type Metric struct {
+	ActivityId string   `json:"activity_id"`
+	Avg        *float64 `json:"avg"`
+
+	// Count Points in the series.
+	Count     int        `json:"count"`
+	CreatedAt time.Time  `json:"created_at"`
+	EndTime   *time.Time `json:"end_time"`
+	Id        string     `json:"id"`
+	Max       *float64   `json:"max"`
+	Min       *float64   `json:"min"`
+
+	// SamplingRate Samples per second
+	SamplingRate float64    `json:"sampling_rate"`
+	StartTime    *time.Time `json:"start_time"`
+	Type         MetricType `json:"type"`
+	Unit         string     `json:"unit"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	UserId       string     `json:"user_id"`
+}
+
+// MetricInput defines model for MetricInput.
+type MetricInput struct {
+	Points []Point    `json:"points"`
+	Type   MetricType `json:"type"`
+}
+
+// MetricLink defines model for MetricLink.
+type MetricLink struct {
+	Href string     `json:"href"`
+	Id   string     `json:"id"`
+	Type MetricType `json:"type"`
+}
+
+// MetricPage defines model for MetricPage.
+type MetricPage struct {
+	Data       []Metric `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
+	PrevCursor *string  `json:"prev_cursor"`
+	Total      int      `json:"total"`
+}
+
+// MetricType defines model for MetricType.
+type MetricType string
+
+// Point defines model for Point.
+type Point struct {
+	// T Unix time in milliseconds.
+	T int64   `json:"t"`
+	V float64 `json:"v"`
+}
+
+// Route defines model for Route.
+type Route struct {
+	ActivityId string `json:"activity_id"`
+
+	// Bbox Min longitude, min latitude, max longitude, max latitude.
+	Bbox          *[]float64  `json:"bbox"`
+	CreatedAt     time.Time   `json:"created_at"`
+	ElevationGain *float64    `json:"elevation_gain"`
+	ElevationLoss *float64    `json:"elevation_loss"`
+	End           *LatLng     `json:"end"`
+	Format        RouteFormat `json:"format"`
+
+	// Geojson A GeoJSON Feature holding a LineString
+	Geojson *map[string]interface{} `json:"geojson,omitempty"`
+	Id      string                  `json:"id"`
+
+	// PointCount Points in the full-resolution track.
+	PointCount int `json:"point_count"`
+
+	// Polyline Encoded polyline (precision 1e-5)
+	Polyline *string `json:"polyline,omitempty"`
+
+	// ReturnedPoints Points in this answer.
+	ReturnedPoints int `json:"returned_points"`
+
+	// SimplifyTolerance The tolerance applied
+	SimplifyTolerance *float64  `json:"simplify_tolerance,omitempty"`
+	Start             *LatLng   `json:"start"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	UserId            string    `json:"user_id"`
+}
+
+// RouteFormat defines model for Route.Format.
+type RouteFormat string
+
+// RouteInput Exactly one of polyline and geojson.
+type RouteInput struct {
+	// Geojson A LineString, a Feature or a FeatureCollection.
+	Geojson *map[string]interface{} `json:"geojson,omitempty"`
+
+	// Polyline Encoded polyline (precision 1e-5).
+	Polyline *string `json:"polyline,omitempty"`
+}
+
+// SeriesData defines model for SeriesData.
+type SeriesData struct {
+	// Count Points returned.
+	Count     int           `json:"count"`
+	Metric    Metric        `json:"metric"`
+	Points    []SeriesPoint `json:"points"`
+	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// SeriesPoint defines model for SeriesPoint.
+type SeriesPoint struct {
+	Alt *float64 `json:"alt,omitempty"`
+	Lat *float64 `json:"lat,omitempty"`
+	Lon *float64 `json:"lon,omitempty"`
+
+	// T Unix time in milliseconds (0 when the source had none).
+	T int64 `json:"t"`
+
+	// V The value; absent for a missing sample.
+	V *float64 `json:"v,omitempty"`
+}
+
 // Status defines model for Status.
 type Status struct {
 	// Status Examples: ok
 	Status string `json:"status"`
+}
+
+// Summary defines model for Summary.
+type Summary struct {
+	ActivityId string   `json:"activity_id"`
+	AvgCadence *float64 `json:"avg_cadence,omitempty"`
+	AvgHr      *float64 `json:"avg_hr,omitempty"`
+
+	// AvgPace Seconds per kilometre.
+	AvgPace  *float64 `json:"avg_pace,omitempty"`
+	AvgPower *float64 `json:"avg_power,omitempty"`
+
+	// AvgSpeed Metres per second.
+	AvgSpeed  *float64 `json:"avg_speed,omitempty"`
+	Calories  *float64 `json:"calories,omitempty"`
+	DistanceM *float64 `json:"distance_m,omitempty"`
+
+	// DurationS Elapsed time.
+	DurationS     *float64 `json:"duration_s,omitempty"`
+	ElevationGain *float64 `json:"elevation_gain,omitempty"`
+	ElevationLoss *float64 `json:"elevation_loss,omitempty"`
+
+	// HrZonesS Seconds in heart-rate zones 1 to 5.
+	HrZonesS         *[]float64 `json:"hr_zones_s,omitempty"`
+	IntensityMinutes *float64   `json:"intensity_minutes,omitempty"`
+	MaxHr            *float64   `json:"max_hr,omitempty"`
+	MaxSpeed         *float64   `json:"max_speed,omitempty"`
+	MovingTimeS      *float64   `json:"moving_time_s,omitempty"`
+
+	// Sources Where each figure came from: device, computed or client.
+	Sources      map[string]string `json:"sources"`
+	Steps        *float64          `json:"steps,omitempty"`
+	StrideLength *float64          `json:"stride_length,omitempty"`
+	TimerTimeS   *float64          `json:"timer_time_s,omitempty"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+	UserId       string            `json:"user_id"`
+}
+
+// SummaryInput defines model for SummaryInput.
+type SummaryInput struct {
+	AvgCadence       *float64   `json:"avg_cadence,omitempty"`
+	AvgHr            *float64   `json:"avg_hr,omitempty"`
+	AvgPace          *float64   `json:"avg_pace,omitempty"`
+	AvgPower         *float64   `json:"avg_power,omitempty"`
+	AvgSpeed         *float64   `json:"avg_speed,omitempty"`
+	Calories         *float64   `json:"calories,omitempty"`
+	DistanceM        *float64   `json:"distance_m,omitempty"`
+	DurationS        *float64   `json:"duration_s,omitempty"`
+	ElevationGain    *float64   `json:"elevation_gain,omitempty"`
+	ElevationLoss    *float64   `json:"elevation_loss,omitempty"`
+	HrZonesS         *[]float64 `json:"hr_zones_s,omitempty"`
+	IntensityMinutes *float64   `json:"intensity_minutes,omitempty"`
+	MaxHr            *float64   `json:"max_hr,omitempty"`
+	MaxSpeed         *float64   `json:"max_speed,omitempty"`
+	MovingTimeS      *float64   `json:"moving_time_s,omitempty"`
+	Steps            *float64   `json:"steps,omitempty"`
+	StrideLength     *float64   `json:"stride_length,omitempty"`
+	TimerTimeS       *float64   `json:"timer_time_s,omitempty"`
 }
 
 // Upload defines model for Upload.
@@ -242,16 +919,389 @@ type UserRoles string
 // UserStatus defines model for User.Status.
 type UserStatus string
 
+// Workout defines model for Workout.
+type Workout struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+	Id          string    `json:"id"`
+	Name        string    `json:"name"`
+
+	// Sport An activity type
+	Sport              string        `json:"sport"`
+	Steps              []WorkoutStep `json:"steps"`
+	UpdatedAt          time.Time     `json:"updated_at"`
+	UploadedToGarminAt *time.Time    `json:"uploaded_to_garmin_at"`
+	UserId             string        `json:"user_id"`
+}
+
+// WorkoutInput defines model for WorkoutInput.
+type WorkoutInput struct {
+	Description *string        `json:"description,omitempty"`
+	Name        string         `json:"name"`
+	Sport       *ActivityType  `json:"sport,omitempty"`
+	Steps       *[]WorkoutStep `json:"steps,omitempty"`
+}
+
+// WorkoutPage defines model for WorkoutPage.
+type WorkoutPage struct {
+	Data       []Workout `json:"data"`
+	NextCursor *string   `json:"next_cursor"`
+	PrevCursor *string   `json:"prev_cursor"`
+	Total      int       `json:"total"`
+}
+
+// WorkoutPatch defines model for WorkoutPatch.
+type WorkoutPatch struct {
+	Description *string        `json:"description,omitempty"`
+	Name        *string        `json:"name,omitempty"`
+	Sport       *ActivityType  `json:"sport,omitempty"`
+	Steps       *[]WorkoutStep `json:"steps,omitempty"`
+}
+
+// WorkoutStep defines model for WorkoutStep.
+type WorkoutStep struct {
+	// DurationType time, distance, open, repeat_until_steps_cmplt, …
+	DurationType  string   `json:"duration_type"`
+	DurationValue *float64 `json:"duration_value,omitempty"`
+	Index         int      `json:"index"`
+
+	// Intensity warmup, active, rest, cooldown, recovery, …
+	Intensity   *string  `json:"intensity,omitempty"`
+	Name        *string  `json:"name,omitempty"`
+	RepeatCount *int     `json:"repeat_count,omitempty"`
+	RepeatFrom  *int     `json:"repeat_from,omitempty"`
+	TargetHigh  *float64 `json:"target_high,omitempty"`
+	TargetLow   *float64 `json:"target_low,omitempty"`
+
+	// TargetType heart_rate, power, speed, cadence, open, …
+	TargetType *string `json:"target_type,omitempty"`
+}
+
+// ActivityId defines model for ActivityId.
+type ActivityId = string
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// DeviceId defines model for DeviceId.
+type DeviceId = string
+
+// EndDate defines model for EndDate.
+type EndDate = time.Time
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// IncludeDeleted defines model for IncludeDeleted.
+type IncludeDeleted = bool
+
+// Limit defines model for Limit.
+type Limit = int
+
+// StartDate defines model for StartDate.
+type StartDate = time.Time
+
 // UserId defines model for UserId.
 type UserId = string
+
+// WorkoutId defines model for WorkoutId.
+type WorkoutId = string
+
+// CreateActivityParams defines parameters for CreateActivity.
+type CreateActivityParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetActivityParams defines parameters for GetActivity.
+type GetActivityParams struct {
+	// IncludeDeleted Show deleted activities too.
+	IncludeDeleted *IncludeDeleted `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateActivityParams defines parameters for UpdateActivity.
+type UpdateActivityParams struct {
+	// IfMatch The ETag the change is based on; another answers 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListActivityMetricsParams defines parameters for ListActivityMetrics.
+type ListActivityMetricsParams struct {
+	// Type Only series of this type.
+	Type *MetricType `form:"type,omitempty" json:"type,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PutActivityMetricParams defines parameters for PutActivityMetric.
+type PutActivityMetricParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetActivityMetricParams defines parameters for GetActivityMetric.
+type GetActivityMetricParams struct {
+	// Start Only points at or after this time (ISO 8601).
+	Start *time.Time `form:"start,omitempty" json:"start,omitempty"`
+
+	// End Only points before this time (ISO 8601).
+	End *time.Time `form:"end,omitempty" json:"end,omitempty"`
+
+	// Downsample At most this many points (3 to 100,000).
+	Downsample *int `form:"downsample,omitempty" json:"downsample,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetActivityRouteParams defines parameters for GetActivityRoute.
+type GetActivityRouteParams struct {
+	// Format The shape of the track.
+	Format *GetActivityRouteParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// SimplifyTolerance Douglas-Peucker tolerance in metres (0 to 10,000); absent or 0 keeps every point.
+	SimplifyTolerance *float64 `form:"simplify_tolerance,omitempty" json:"simplify_tolerance,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetActivityRouteParamsFormat defines parameters for GetActivityRoute.
+type GetActivityRouteParamsFormat string
+
+// PutActivityRouteParams defines parameters for PutActivityRoute.
+type PutActivityRouteParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetActivitySummaryParams defines parameters for GetActivitySummary.
+type GetActivitySummaryParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PutActivitySummaryParams defines parameters for PutActivitySummary.
+type PutActivitySummaryParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetDeviceParams defines parameters for GetDevice.
+type GetDeviceParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateDeviceParams defines parameters for UpdateDevice.
+type UpdateDeviceParams struct {
+	// IfMatch The ETag the change is based on; another answers 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetUploadParams defines parameters for GetUpload.
+type GetUploadParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetUserParams defines parameters for GetUser.
+type GetUserParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListActivitiesParams defines parameters for ListActivities.
+type ListActivitiesParams struct {
+	// StartDate Only rows at or after this time (ISO 8601 date-time, or a date meaning its midnight UTC).
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate Only rows before this time (ISO 8601 date-time, or a date meaning its midnight UTC).
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Type Only activities of this type.
+	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
+
+	// DeviceId Only activities recorded by this device.
+	DeviceId *string `form:"device_id,omitempty" json:"device_id,omitempty"`
+
+	// Source Only activities from this source.
+	Source *ActivitySource `form:"source,omitempty" json:"source,omitempty"`
+
+	// IncludeDeleted Show deleted activities too.
+	IncludeDeleted *IncludeDeleted `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListDailyMetricsParams defines parameters for ListDailyMetrics.
+type ListDailyMetricsParams struct {
+	// StartDate Only days on or after this date.
+	StartDate *openapi_types.Date `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate Only days before this date.
+	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListDevicesParams defines parameters for ListDevices.
+type ListDevicesParams struct {
+	// Status Only devices with this status.
+	Status *DeviceStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Model Only devices of this model (exact match).
+	Model *string `form:"model,omitempty" json:"model,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateDeviceParams defines parameters for CreateDevice.
+type CreateDeviceParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListHealthMetricsParams defines parameters for ListHealthMetrics.
+type ListHealthMetricsParams struct {
+	// Type Only metrics of this type.
+	Type *HealthMetricType `form:"type,omitempty" json:"type,omitempty"`
+
+	// StartDate Only rows at or after this time (ISO 8601 date-time, or a date meaning its midnight UTC).
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate Only rows before this time (ISO 8601 date-time, or a date meaning its midnight UTC).
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // CreateUploadMultipartBody defines parameters for CreateUpload.
 type CreateUploadMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
+// CreateUploadParams defines parameters for CreateUpload.
+type CreateUploadParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListWorkoutsParams defines parameters for ListWorkouts.
+type ListWorkoutsParams struct {
+	// Sport Only workouts for this sport.
+	Sport *ActivityType `form:"sport,omitempty" json:"sport,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateWorkoutParams defines parameters for CreateWorkout.
+type CreateWorkoutParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetWorkoutParams defines parameters for GetWorkout.
+type GetWorkoutParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWorkoutParams defines parameters for UpdateWorkout.
+type UpdateWorkoutParams struct {
+	// IfMatch The ETag the change is based on; another answers 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateActivityJSONRequestBody defines body for CreateActivity for application/json ContentType.
+type CreateActivityJSONRequestBody = ActivityInput
+
+// UpdateActivityJSONRequestBody defines body for UpdateActivity for application/json ContentType.
+type UpdateActivityJSONRequestBody = ActivityPatch
+
+// PutActivityMetricJSONRequestBody defines body for PutActivityMetric for application/json ContentType.
+type PutActivityMetricJSONRequestBody = MetricInput
+
+// PutActivityRouteJSONRequestBody defines body for PutActivityRoute for application/json ContentType.
+type PutActivityRouteJSONRequestBody = RouteInput
+
+// PutActivitySummaryJSONRequestBody defines body for PutActivitySummary for application/json ContentType.
+type PutActivitySummaryJSONRequestBody = SummaryInput
+
+// UpdateDeviceJSONRequestBody defines body for UpdateDevice for application/json ContentType.
+type UpdateDeviceJSONRequestBody = DevicePatch
+
+// CreateDeviceJSONRequestBody defines body for CreateDevice for application/json ContentType.
+type CreateDeviceJSONRequestBody = DeviceInput
+
 // CreateUploadMultipartRequestBody defines body for CreateUpload for multipart/form-data ContentType.
 type CreateUploadMultipartRequestBody CreateUploadMultipartBody
+
+// CreateWorkoutJSONRequestBody defines body for CreateWorkout for application/json ContentType.
+type CreateWorkoutJSONRequestBody = WorkoutInput
+
+// UpdateWorkoutJSONRequestBody defines body for UpdateWorkout for application/json ContentType.
+type UpdateWorkoutJSONRequestBody = WorkoutPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -264,18 +1314,87 @@ type ServerInterface interface {
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
+	// CreateActivity Create an activity
+	// (POST /v1/activities)
+	CreateActivity(w http.ResponseWriter, r *http.Request, params CreateActivityParams)
+	// DeleteActivity Delete an activity
+	// (DELETE /v1/activities/{activityId})
+	DeleteActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId)
+	// GetActivity Get an activity with its summary and links to its metrics and route
+	// (GET /v1/activities/{activityId})
+	GetActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityParams)
+	// UpdateActivity Update an activity
+	// (PATCH /v1/activities/{activityId})
+	UpdateActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId, params UpdateActivityParams)
+	// ListActivityMetrics List an activity's metric series
+	// (GET /v1/activities/{activityId}/metrics)
+	ListActivityMetrics(w http.ResponseWriter, r *http.Request, activityId ActivityId, params ListActivityMetricsParams)
+	// PutActivityMetric Store a metric series
+	// (POST /v1/activities/{activityId}/metrics)
+	PutActivityMetric(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivityMetricParams)
+	// GetActivityMetric Get a metric series' points
+	// (GET /v1/activities/{activityId}/metrics/{metricId})
+	GetActivityMetric(w http.ResponseWriter, r *http.Request, activityId ActivityId, metricId string, params GetActivityMetricParams)
+	// GetActivityRoute Get an activity's route
+	// (GET /v1/activities/{activityId}/route)
+	GetActivityRoute(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityRouteParams)
+	// PutActivityRoute Store an activity's route
+	// (POST /v1/activities/{activityId}/route)
+	PutActivityRoute(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivityRouteParams)
+	// GetActivitySummary Get an activity's summary
+	// (GET /v1/activities/{activityId}/summary)
+	GetActivitySummary(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivitySummaryParams)
+	// PutActivitySummary Set an activity's summary
+	// (POST /v1/activities/{activityId}/summary)
+	PutActivitySummary(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivitySummaryParams)
+	// GetDevice Get a device
+	// (GET /v1/devices/{deviceId})
+	GetDevice(w http.ResponseWriter, r *http.Request, deviceId DeviceId, params GetDeviceParams)
+	// UpdateDevice Update a device's firmware version, status or last sync
+	// (PATCH /v1/devices/{deviceId})
+	UpdateDevice(w http.ResponseWriter, r *http.Request, deviceId DeviceId, params UpdateDeviceParams)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
 	// GetUpload Get an upload's status and outcome
 	// (GET /v1/uploads/{uploadId})
-	GetUpload(w http.ResponseWriter, r *http.Request, uploadId string)
+	GetUpload(w http.ResponseWriter, r *http.Request, uploadId string, params GetUploadParams)
 	// GetUser Get a user's profile
 	// (GET /v1/users/{userId})
-	GetUser(w http.ResponseWriter, r *http.Request, userId UserId)
+	GetUser(w http.ResponseWriter, r *http.Request, userId UserId, params GetUserParams)
+	// ListActivities List a user's activities
+	// (GET /v1/users/{userId}/activities)
+	ListActivities(w http.ResponseWriter, r *http.Request, userId UserId, params ListActivitiesParams)
+	// ListDailyMetrics List a user's daily metrics
+	// (GET /v1/users/{userId}/daily-metrics)
+	ListDailyMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListDailyMetricsParams)
+	// ListDevices List a user's devices
+	// (GET /v1/users/{userId}/devices)
+	ListDevices(w http.ResponseWriter, r *http.Request, userId UserId, params ListDevicesParams)
+	// CreateDevice Register a device
+	// (POST /v1/users/{userId}/devices)
+	CreateDevice(w http.ResponseWriter, r *http.Request, userId UserId, params CreateDeviceParams)
+	// ListHealthMetrics List a user's health metrics
+	// (GET /v1/users/{userId}/health-metrics)
+	ListHealthMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListHealthMetricsParams)
 	// CreateUpload Upload a file
 	// (POST /v1/users/{userId}/uploads)
-	CreateUpload(w http.ResponseWriter, r *http.Request, userId UserId)
+	CreateUpload(w http.ResponseWriter, r *http.Request, userId UserId, params CreateUploadParams)
+	// ListWorkouts List a user's workouts
+	// (GET /v1/users/{userId}/workouts)
+	ListWorkouts(w http.ResponseWriter, r *http.Request, userId UserId, params ListWorkoutsParams)
+	// CreateWorkout Create a workout
+	// (POST /v1/users/{userId}/workouts)
+	CreateWorkout(w http.ResponseWriter, r *http.Request, userId UserId, params CreateWorkoutParams)
+	// DeleteWorkout Delete a workout
+	// (DELETE /v1/workouts/{workoutId})
+	DeleteWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId)
+	// GetWorkout Get a workout
+	// (GET /v1/workouts/{workoutId})
+	GetWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId, params GetWorkoutParams)
+	// UpdateWorkout Update a workout
+	// (PATCH /v1/workouts/{workoutId})
+	UpdateWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId, params UpdateWorkoutParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -329,6 +1448,787 @@ func (siw *ServerInterfaceWrapper) GetReadyz(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// CreateActivity operation middleware
+func (siw *ServerInterfaceWrapper) CreateActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateActivityParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateActivity(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteActivity operation middleware
+func (siw *ServerInterfaceWrapper) DeleteActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteActivity(w, r, activityId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetActivity operation middleware
+func (siw *ServerInterfaceWrapper) GetActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActivityParams
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", r.URL.Query(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "include_deleted"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "include_deleted", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetActivity(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateActivity operation middleware
+func (siw *ServerInterfaceWrapper) UpdateActivity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateActivityParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateActivity(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListActivityMetrics operation middleware
+func (siw *ServerInterfaceWrapper) ListActivityMetrics(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListActivityMetricsParams
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListActivityMetrics(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutActivityMetric operation middleware
+func (siw *ServerInterfaceWrapper) PutActivityMetric(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutActivityMetricParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutActivityMetric(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetActivityMetric operation middleware
+func (siw *ServerInterfaceWrapper) GetActivityMetric(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "metricId" -------------
+	var metricId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "metricId", r.PathValue("metricId"), &metricId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "metricId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActivityMetricParams
+
+	// ------------- Optional query parameter "start" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start", r.URL.Query(), &params.Start, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end", r.URL.Query(), &params.End, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "downsample" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "downsample", r.URL.Query(), &params.Downsample, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "downsample"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "downsample", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetActivityMetric(w, r, activityId, metricId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetActivityRoute operation middleware
+func (siw *ServerInterfaceWrapper) GetActivityRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActivityRouteParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "simplify_tolerance" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "simplify_tolerance", r.URL.Query(), &params.SimplifyTolerance, runtime.BindQueryParameterOptions{Type: "number", Format: "double"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "simplify_tolerance"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "simplify_tolerance", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetActivityRoute(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutActivityRoute operation middleware
+func (siw *ServerInterfaceWrapper) PutActivityRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutActivityRouteParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutActivityRoute(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetActivitySummary operation middleware
+func (siw *ServerInterfaceWrapper) GetActivitySummary(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActivitySummaryParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetActivitySummary(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutActivitySummary operation middleware
+func (siw *ServerInterfaceWrapper) PutActivitySummary(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutActivitySummaryParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutActivitySummary(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDevice operation middleware
+func (siw *ServerInterfaceWrapper) GetDevice(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deviceId" -------------
+	var deviceId DeviceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deviceId", r.PathValue("deviceId"), &deviceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deviceId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDeviceParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDevice(w, r, deviceId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateDevice operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDevice(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deviceId" -------------
+	var deviceId DeviceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deviceId", r.PathValue("deviceId"), &deviceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deviceId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDeviceParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateDevice(w, r, deviceId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetOpenAPI operation middleware
 func (siw *ServerInterfaceWrapper) GetOpenAPI(w http.ResponseWriter, r *http.Request) {
 
@@ -358,8 +2258,32 @@ func (siw *ServerInterfaceWrapper) GetUpload(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUploadParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetUpload(w, r, uploadId)
+		siw.Handler.GetUpload(w, r, uploadId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -384,8 +2308,555 @@ func (siw *ServerInterfaceWrapper) GetUser(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetUser(w, r, userId)
+		siw.Handler.GetUser(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListActivities operation middleware
+func (siw *ServerInterfaceWrapper) ListActivities(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListActivitiesParams
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "device_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "device_id", r.URL.Query(), &params.DeviceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "device_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "device_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", r.URL.Query(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "source"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "source", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", r.URL.Query(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "include_deleted"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "include_deleted", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListActivities(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDailyMetrics operation middleware
+func (siw *ServerInterfaceWrapper) ListDailyMetrics(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDailyMetricsParams
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDailyMetrics(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDevices operation middleware
+func (siw *ServerInterfaceWrapper) ListDevices(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDevicesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "model" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "model", r.URL.Query(), &params.Model, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "model"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "model", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDevices(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateDevice operation middleware
+func (siw *ServerInterfaceWrapper) CreateDevice(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateDeviceParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateDevice(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListHealthMetrics operation middleware
+func (siw *ServerInterfaceWrapper) ListHealthMetrics(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHealthMetricsParams
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListHealthMetrics(w, r, userId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -410,8 +2881,316 @@ func (siw *ServerInterfaceWrapper) CreateUpload(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateUploadParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateUpload(w, r, userId)
+		siw.Handler.CreateUpload(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListWorkouts operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkouts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkoutsParams
+
+	// ------------- Optional query parameter "sport" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sport", r.URL.Query(), &params.Sport, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sport"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sport", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkouts(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWorkout operation middleware
+func (siw *ServerInterfaceWrapper) CreateWorkout(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWorkoutParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWorkout(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteWorkout operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWorkout(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workoutId" -------------
+	var workoutId WorkoutId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workoutId", r.PathValue("workoutId"), &workoutId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workoutId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteWorkout(w, r, workoutId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetWorkout operation middleware
+func (siw *ServerInterfaceWrapper) GetWorkout(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workoutId" -------------
+	var workoutId WorkoutId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workoutId", r.PathValue("workoutId"), &workoutId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workoutId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWorkoutParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWorkout(w, r, workoutId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateWorkout operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWorkout(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workoutId" -------------
+	var workoutId WorkoutId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workoutId", r.PathValue("workoutId"), &workoutId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workoutId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWorkoutParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateWorkout(w, r, workoutId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -546,6 +3325,29 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/metrics", wrapper.GetMetrics)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/openapi.json", wrapper.GetOpenAPI)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}", wrapper.GetUser)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/devices", wrapper.ListDevices)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/devices", wrapper.CreateDevice)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/devices/{deviceId}", wrapper.GetDevice)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/devices/{deviceId}", wrapper.UpdateDevice)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/activities", wrapper.ListActivities)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/activities", wrapper.CreateActivity)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/activities/{activityId}", wrapper.DeleteActivity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}", wrapper.GetActivity)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/activities/{activityId}", wrapper.UpdateActivity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}/summary", wrapper.GetActivitySummary)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/activities/{activityId}/summary", wrapper.PutActivitySummary)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}/metrics", wrapper.ListActivityMetrics)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/activities/{activityId}/metrics", wrapper.PutActivityMetric)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}/metrics/{metricId}", wrapper.GetActivityMetric)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}/route", wrapper.GetActivityRoute)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/activities/{activityId}/route", wrapper.PutActivityRoute)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/health-metrics", wrapper.ListHealthMetrics)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/daily-metrics", wrapper.ListDailyMetrics)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/workouts", wrapper.ListWorkouts)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/workouts", wrapper.CreateWorkout)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/workouts/{workoutId}", wrapper.DeleteWorkout)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workouts/{workoutId}", wrapper.GetWorkout)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/workouts/{workoutId}", wrapper.UpdateWorkout)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/uploads", wrapper.CreateUpload)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/uploads/{uploadId}", wrapper.GetUpload)
 
@@ -553,6 +3355,9 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 }
 
 type ErrorJSONResponse Error
+
+type NotModifiedResponse struct {
+}
 
 type GetHealthzRequestObject struct {
 }
@@ -575,6 +3380,23 @@ func (response GetHealthz200JSONResponse) VisitGetHealthzResponse(w http.Respons
 	return err
 }
 
+type GetHealthzdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetHealthzdefaultJSONResponse) VisitGetHealthzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMetricsRequestObject struct {
 }
 
@@ -590,6 +3412,23 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	w.WriteHeader(200)
 
 	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetricsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetMetricsdefaultJSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -628,6 +3467,1553 @@ func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 	return err
 }
 
+type CreateActivityRequestObject struct {
+	Params CreateActivityParams
+	Body   *CreateActivityJSONRequestBody
+}
+
+type CreateActivityResponseObject interface {
+	VisitCreateActivityResponse(w http.ResponseWriter) error
+}
+
+type CreateActivity201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateActivity201JSONResponse struct {
+	Body    ActivityDetail
+	Headers CreateActivity201ResponseHeaders
+}
+
+func (response CreateActivity201JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity400JSONResponse struct{ ErrorJSONResponse }
+
+func (response CreateActivity400JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity401JSONResponse Error
+
+func (response CreateActivity401JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity403JSONResponse Error
+
+func (response CreateActivity403JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity404JSONResponse Error
+
+func (response CreateActivity404JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity409JSONResponse Error
+
+func (response CreateActivity409JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity413JSONResponse Error
+
+func (response CreateActivity413JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity422JSONResponse Error
+
+func (response CreateActivity422JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivitydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateActivitydefaultJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActivityRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+}
+
+type DeleteActivityResponseObject interface {
+	VisitDeleteActivityResponse(w http.ResponseWriter) error
+}
+
+type DeleteActivity204Response struct {
+}
+
+func (response DeleteActivity204Response) VisitDeleteActivityResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteActivity401JSONResponse struct{ ErrorJSONResponse }
+
+func (response DeleteActivity401JSONResponse) VisitDeleteActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActivity403JSONResponse Error
+
+func (response DeleteActivity403JSONResponse) VisitDeleteActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActivity404JSONResponse Error
+
+func (response DeleteActivity404JSONResponse) VisitDeleteActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteActivitydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteActivitydefaultJSONResponse) VisitDeleteActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     GetActivityParams
+}
+
+type GetActivityResponseObject interface {
+	VisitGetActivityResponse(w http.ResponseWriter) error
+}
+
+type GetActivity200JSONResponse ActivityDetail
+
+func (response GetActivity200JSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivity304Response = NotModifiedResponse
+
+func (response GetActivity304Response) VisitGetActivityResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetActivity400JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetActivity400JSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivity401JSONResponse Error
+
+func (response GetActivity401JSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivity403JSONResponse Error
+
+func (response GetActivity403JSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivity404JSONResponse Error
+
+func (response GetActivity404JSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetActivitydefaultJSONResponse) VisitGetActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivityRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     UpdateActivityParams
+	Body       *UpdateActivityJSONRequestBody
+}
+
+type UpdateActivityResponseObject interface {
+	VisitUpdateActivityResponse(w http.ResponseWriter) error
+}
+
+type UpdateActivity200JSONResponse ActivityDetail
+
+func (response UpdateActivity200JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity400JSONResponse struct{ ErrorJSONResponse }
+
+func (response UpdateActivity400JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity401JSONResponse Error
+
+func (response UpdateActivity401JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity403JSONResponse Error
+
+func (response UpdateActivity403JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity404JSONResponse Error
+
+func (response UpdateActivity404JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity409JSONResponse Error
+
+func (response UpdateActivity409JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity412JSONResponse Error
+
+func (response UpdateActivity412JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity413JSONResponse Error
+
+func (response UpdateActivity413JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivity422JSONResponse Error
+
+func (response UpdateActivity422JSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateActivitydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UpdateActivitydefaultJSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetricsRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     ListActivityMetricsParams
+}
+
+type ListActivityMetricsResponseObject interface {
+	VisitListActivityMetricsResponse(w http.ResponseWriter) error
+}
+
+type ListActivityMetrics200JSONResponse MetricPage
+
+func (response ListActivityMetrics200JSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetrics304Response = NotModifiedResponse
+
+func (response ListActivityMetrics304Response) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListActivityMetrics400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListActivityMetrics400JSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetrics401JSONResponse Error
+
+func (response ListActivityMetrics401JSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetrics403JSONResponse Error
+
+func (response ListActivityMetrics403JSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetrics404JSONResponse Error
+
+func (response ListActivityMetrics404JSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivityMetricsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListActivityMetricsdefaultJSONResponse) VisitListActivityMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetricRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     PutActivityMetricParams
+	Body       *PutActivityMetricJSONRequestBody
+}
+
+type PutActivityMetricResponseObject interface {
+	VisitPutActivityMetricResponse(w http.ResponseWriter) error
+}
+
+type PutActivityMetric201ResponseHeaders struct {
+	Location *string
+}
+
+type PutActivityMetric201JSONResponse struct {
+	Body    Metric
+	Headers PutActivityMetric201ResponseHeaders
+}
+
+func (response PutActivityMetric201JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric400JSONResponse struct{ ErrorJSONResponse }
+
+func (response PutActivityMetric400JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric401JSONResponse Error
+
+func (response PutActivityMetric401JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric403JSONResponse Error
+
+func (response PutActivityMetric403JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric404JSONResponse Error
+
+func (response PutActivityMetric404JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric409JSONResponse Error
+
+func (response PutActivityMetric409JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric413JSONResponse Error
+
+func (response PutActivityMetric413JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetric422JSONResponse Error
+
+func (response PutActivityMetric422JSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityMetricdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PutActivityMetricdefaultJSONResponse) VisitPutActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetricRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	MetricId   string     `json:"metricId"`
+	Params     GetActivityMetricParams
+}
+
+type GetActivityMetricResponseObject interface {
+	VisitGetActivityMetricResponse(w http.ResponseWriter) error
+}
+
+type GetActivityMetric200JSONResponse SeriesData
+
+func (response GetActivityMetric200JSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetric304Response = NotModifiedResponse
+
+func (response GetActivityMetric304Response) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetActivityMetric400JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetActivityMetric400JSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetric401JSONResponse Error
+
+func (response GetActivityMetric401JSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetric403JSONResponse Error
+
+func (response GetActivityMetric403JSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetric404JSONResponse Error
+
+func (response GetActivityMetric404JSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityMetricdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetActivityMetricdefaultJSONResponse) VisitGetActivityMetricResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRouteRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     GetActivityRouteParams
+}
+
+type GetActivityRouteResponseObject interface {
+	VisitGetActivityRouteResponse(w http.ResponseWriter) error
+}
+
+type GetActivityRoute200JSONResponse Route
+
+func (response GetActivityRoute200JSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRoute304Response = NotModifiedResponse
+
+func (response GetActivityRoute304Response) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetActivityRoute400JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetActivityRoute400JSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRoute401JSONResponse Error
+
+func (response GetActivityRoute401JSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRoute403JSONResponse Error
+
+func (response GetActivityRoute403JSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRoute404JSONResponse Error
+
+func (response GetActivityRoute404JSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityRoutedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetActivityRoutedefaultJSONResponse) VisitGetActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRouteRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     PutActivityRouteParams
+	Body       *PutActivityRouteJSONRequestBody
+}
+
+type PutActivityRouteResponseObject interface {
+	VisitPutActivityRouteResponse(w http.ResponseWriter) error
+}
+
+type PutActivityRoute201JSONResponse Route
+
+func (response PutActivityRoute201JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute400JSONResponse struct{ ErrorJSONResponse }
+
+func (response PutActivityRoute400JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute401JSONResponse Error
+
+func (response PutActivityRoute401JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute403JSONResponse Error
+
+func (response PutActivityRoute403JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute404JSONResponse Error
+
+func (response PutActivityRoute404JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute409JSONResponse Error
+
+func (response PutActivityRoute409JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute413JSONResponse Error
+
+func (response PutActivityRoute413JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoute422JSONResponse Error
+
+func (response PutActivityRoute422JSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivityRoutedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PutActivityRoutedefaultJSONResponse) VisitPutActivityRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitySummaryRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     GetActivitySummaryParams
+}
+
+type GetActivitySummaryResponseObject interface {
+	VisitGetActivitySummaryResponse(w http.ResponseWriter) error
+}
+
+type GetActivitySummary200JSONResponse Summary
+
+func (response GetActivitySummary200JSONResponse) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitySummary304Response = NotModifiedResponse
+
+func (response GetActivitySummary304Response) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetActivitySummary401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetActivitySummary401JSONResponse) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitySummary403JSONResponse Error
+
+func (response GetActivitySummary403JSONResponse) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitySummary404JSONResponse Error
+
+func (response GetActivitySummary404JSONResponse) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivitySummarydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetActivitySummarydefaultJSONResponse) VisitGetActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummaryRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     PutActivitySummaryParams
+	Body       *PutActivitySummaryJSONRequestBody
+}
+
+type PutActivitySummaryResponseObject interface {
+	VisitPutActivitySummaryResponse(w http.ResponseWriter) error
+}
+
+type PutActivitySummary200JSONResponse Summary
+
+func (response PutActivitySummary200JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary400JSONResponse struct{ ErrorJSONResponse }
+
+func (response PutActivitySummary400JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary401JSONResponse Error
+
+func (response PutActivitySummary401JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary403JSONResponse Error
+
+func (response PutActivitySummary403JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary404JSONResponse Error
+
+func (response PutActivitySummary404JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary409JSONResponse Error
+
+func (response PutActivitySummary409JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary413JSONResponse Error
+
+func (response PutActivitySummary413JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummary422JSONResponse Error
+
+func (response PutActivitySummary422JSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutActivitySummarydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PutActivitySummarydefaultJSONResponse) VisitPutActivitySummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeviceRequestObject struct {
+	DeviceId DeviceId `json:"deviceId"`
+	Params   GetDeviceParams
+}
+
+type GetDeviceResponseObject interface {
+	VisitGetDeviceResponse(w http.ResponseWriter) error
+}
+
+type GetDevice200JSONResponse Device
+
+func (response GetDevice200JSONResponse) VisitGetDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDevice304Response = NotModifiedResponse
+
+func (response GetDevice304Response) VisitGetDeviceResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetDevice401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetDevice401JSONResponse) VisitGetDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDevice403JSONResponse Error
+
+func (response GetDevice403JSONResponse) VisitGetDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDevice404JSONResponse Error
+
+func (response GetDevice404JSONResponse) VisitGetDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDevicedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetDevicedefaultJSONResponse) VisitGetDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeviceRequestObject struct {
+	DeviceId DeviceId `json:"deviceId"`
+	Params   UpdateDeviceParams
+	Body     *UpdateDeviceJSONRequestBody
+}
+
+type UpdateDeviceResponseObject interface {
+	VisitUpdateDeviceResponse(w http.ResponseWriter) error
+}
+
+type UpdateDevice200JSONResponse Device
+
+func (response UpdateDevice200JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice400JSONResponse struct{ ErrorJSONResponse }
+
+func (response UpdateDevice400JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice401JSONResponse Error
+
+func (response UpdateDevice401JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice403JSONResponse Error
+
+func (response UpdateDevice403JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice404JSONResponse Error
+
+func (response UpdateDevice404JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice409JSONResponse Error
+
+func (response UpdateDevice409JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice412JSONResponse Error
+
+func (response UpdateDevice412JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice413JSONResponse Error
+
+func (response UpdateDevice413JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevice422JSONResponse Error
+
+func (response UpdateDevice422JSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDevicedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UpdateDevicedefaultJSONResponse) VisitUpdateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIRequestObject struct {
 }
 
@@ -649,8 +5035,26 @@ func (response GetOpenAPI200JSONResponse) VisitGetOpenAPIResponse(w http.Respons
 	return err
 }
 
+type GetOpenAPIdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetOpenAPIdefaultJSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUploadRequestObject struct {
 	UploadId string `json:"uploadId"`
+	Params   GetUploadParams
 }
 
 type GetUploadResponseObject interface {
@@ -669,6 +5073,13 @@ func (response GetUpload200JSONResponse) VisitGetUploadResponse(w http.ResponseW
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUpload304Response = NotModifiedResponse
+
+func (response GetUpload304Response) VisitGetUploadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUpload401JSONResponse struct{ ErrorJSONResponse }
@@ -732,6 +5143,7 @@ func (response GetUploaddefaultJSONResponse) VisitGetUploadResponse(w http.Respo
 
 type GetUserRequestObject struct {
 	UserId UserId `json:"userId"`
+	Params GetUserParams
 }
 
 type GetUserResponseObject interface {
@@ -750,6 +5162,13 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUser304Response = NotModifiedResponse
+
+func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUser401JSONResponse struct{ ErrorJSONResponse }
@@ -811,8 +5230,560 @@ func (response GetUserdefaultJSONResponse) VisitGetUserResponse(w http.ResponseW
 	return err
 }
 
+type ListActivitiesRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListActivitiesParams
+}
+
+type ListActivitiesResponseObject interface {
+	VisitListActivitiesResponse(w http.ResponseWriter) error
+}
+
+type ListActivities200JSONResponse ActivityPage
+
+func (response ListActivities200JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities304Response = NotModifiedResponse
+
+func (response ListActivities304Response) VisitListActivitiesResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListActivities400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListActivities400JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities401JSONResponse Error
+
+func (response ListActivities401JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities403JSONResponse Error
+
+func (response ListActivities403JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities404JSONResponse Error
+
+func (response ListActivities404JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivitiesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListActivitiesdefaultJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetricsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListDailyMetricsParams
+}
+
+type ListDailyMetricsResponseObject interface {
+	VisitListDailyMetricsResponse(w http.ResponseWriter) error
+}
+
+type ListDailyMetrics200JSONResponse DailyMetricPage
+
+func (response ListDailyMetrics200JSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetrics304Response = NotModifiedResponse
+
+func (response ListDailyMetrics304Response) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListDailyMetrics400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListDailyMetrics400JSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetrics401JSONResponse Error
+
+func (response ListDailyMetrics401JSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetrics403JSONResponse Error
+
+func (response ListDailyMetrics403JSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetrics404JSONResponse Error
+
+func (response ListDailyMetrics404JSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDailyMetricsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListDailyMetricsdefaultJSONResponse) VisitListDailyMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevicesRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListDevicesParams
+}
+
+type ListDevicesResponseObject interface {
+	VisitListDevicesResponse(w http.ResponseWriter) error
+}
+
+type ListDevices200JSONResponse DevicePage
+
+func (response ListDevices200JSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevices304Response = NotModifiedResponse
+
+func (response ListDevices304Response) VisitListDevicesResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListDevices400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListDevices400JSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevices401JSONResponse Error
+
+func (response ListDevices401JSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevices403JSONResponse Error
+
+func (response ListDevices403JSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevices404JSONResponse Error
+
+func (response ListDevices404JSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDevicesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListDevicesdefaultJSONResponse) VisitListDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeviceRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params CreateDeviceParams
+	Body   *CreateDeviceJSONRequestBody
+}
+
+type CreateDeviceResponseObject interface {
+	VisitCreateDeviceResponse(w http.ResponseWriter) error
+}
+
+type CreateDevice201JSONResponse Device
+
+func (response CreateDevice201JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice400JSONResponse struct{ ErrorJSONResponse }
+
+func (response CreateDevice400JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice401JSONResponse Error
+
+func (response CreateDevice401JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice403JSONResponse Error
+
+func (response CreateDevice403JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice404JSONResponse Error
+
+func (response CreateDevice404JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice409JSONResponse Error
+
+func (response CreateDevice409JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice413JSONResponse Error
+
+func (response CreateDevice413JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevice422JSONResponse Error
+
+func (response CreateDevice422JSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDevicedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateDevicedefaultJSONResponse) VisitCreateDeviceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetricsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListHealthMetricsParams
+}
+
+type ListHealthMetricsResponseObject interface {
+	VisitListHealthMetricsResponse(w http.ResponseWriter) error
+}
+
+type ListHealthMetrics200JSONResponse HealthMetricPage
+
+func (response ListHealthMetrics200JSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetrics304Response = NotModifiedResponse
+
+func (response ListHealthMetrics304Response) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListHealthMetrics400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListHealthMetrics400JSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetrics401JSONResponse Error
+
+func (response ListHealthMetrics401JSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetrics403JSONResponse Error
+
+func (response ListHealthMetrics403JSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetrics404JSONResponse Error
+
+func (response ListHealthMetrics404JSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHealthMetricsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListHealthMetricsdefaultJSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUploadRequestObject struct {
 	UserId UserId `json:"userId"`
+	Params CreateUploadParams
 	Body   *multipart.Reader
 }
 
@@ -890,6 +5861,20 @@ func (response CreateUpload404JSONResponse) VisitCreateUploadResponse(w http.Res
 	return err
 }
 
+type CreateUpload409JSONResponse Error
+
+func (response CreateUpload409JSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUpload413JSONResponse Error
 
 func (response CreateUpload413JSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
@@ -904,12 +5889,595 @@ func (response CreateUpload413JSONResponse) VisitCreateUploadResponse(w http.Res
 	return err
 }
 
+type CreateUpload422JSONResponse Error
+
+func (response CreateUpload422JSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUploaddefaultJSONResponse struct {
 	Body       Error
 	StatusCode int
 }
 
 func (response CreateUploaddefaultJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkoutsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListWorkoutsParams
+}
+
+type ListWorkoutsResponseObject interface {
+	VisitListWorkoutsResponse(w http.ResponseWriter) error
+}
+
+type ListWorkouts200JSONResponse WorkoutPage
+
+func (response ListWorkouts200JSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkouts304Response = NotModifiedResponse
+
+func (response ListWorkouts304Response) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkouts400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListWorkouts400JSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkouts401JSONResponse Error
+
+func (response ListWorkouts401JSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkouts403JSONResponse Error
+
+func (response ListWorkouts403JSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkouts404JSONResponse Error
+
+func (response ListWorkouts404JSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkoutsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListWorkoutsdefaultJSONResponse) VisitListWorkoutsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkoutRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params CreateWorkoutParams
+	Body   *CreateWorkoutJSONRequestBody
+}
+
+type CreateWorkoutResponseObject interface {
+	VisitCreateWorkoutResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkout201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateWorkout201JSONResponse struct {
+	Body    Workout
+	Headers CreateWorkout201ResponseHeaders
+}
+
+func (response CreateWorkout201JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout400JSONResponse struct{ ErrorJSONResponse }
+
+func (response CreateWorkout400JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout401JSONResponse Error
+
+func (response CreateWorkout401JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout403JSONResponse Error
+
+func (response CreateWorkout403JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout404JSONResponse Error
+
+func (response CreateWorkout404JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout409JSONResponse Error
+
+func (response CreateWorkout409JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout413JSONResponse Error
+
+func (response CreateWorkout413JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkout422JSONResponse Error
+
+func (response CreateWorkout422JSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkoutdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateWorkoutdefaultJSONResponse) VisitCreateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkoutRequestObject struct {
+	WorkoutId WorkoutId `json:"workoutId"`
+}
+
+type DeleteWorkoutResponseObject interface {
+	VisitDeleteWorkoutResponse(w http.ResponseWriter) error
+}
+
+type DeleteWorkout204Response struct {
+}
+
+func (response DeleteWorkout204Response) VisitDeleteWorkoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWorkout401JSONResponse struct{ ErrorJSONResponse }
+
+func (response DeleteWorkout401JSONResponse) VisitDeleteWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkout403JSONResponse Error
+
+func (response DeleteWorkout403JSONResponse) VisitDeleteWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkout404JSONResponse Error
+
+func (response DeleteWorkout404JSONResponse) VisitDeleteWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkoutdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteWorkoutdefaultJSONResponse) VisitDeleteWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkoutRequestObject struct {
+	WorkoutId WorkoutId `json:"workoutId"`
+	Params    GetWorkoutParams
+}
+
+type GetWorkoutResponseObject interface {
+	VisitGetWorkoutResponse(w http.ResponseWriter) error
+}
+
+type GetWorkout200JSONResponse Workout
+
+func (response GetWorkout200JSONResponse) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkout304Response = NotModifiedResponse
+
+func (response GetWorkout304Response) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWorkout401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetWorkout401JSONResponse) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkout403JSONResponse Error
+
+func (response GetWorkout403JSONResponse) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkout404JSONResponse Error
+
+func (response GetWorkout404JSONResponse) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkoutdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetWorkoutdefaultJSONResponse) VisitGetWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkoutRequestObject struct {
+	WorkoutId WorkoutId `json:"workoutId"`
+	Params    UpdateWorkoutParams
+	Body      *UpdateWorkoutJSONRequestBody
+}
+
+type UpdateWorkoutResponseObject interface {
+	VisitUpdateWorkoutResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkout200JSONResponse Workout
+
+func (response UpdateWorkout200JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout400JSONResponse struct{ ErrorJSONResponse }
+
+func (response UpdateWorkout400JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout401JSONResponse Error
+
+func (response UpdateWorkout401JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout403JSONResponse Error
+
+func (response UpdateWorkout403JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout404JSONResponse Error
+
+func (response UpdateWorkout404JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout409JSONResponse Error
+
+func (response UpdateWorkout409JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout412JSONResponse Error
+
+func (response UpdateWorkout412JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout413JSONResponse Error
+
+func (response UpdateWorkout413JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkout422JSONResponse Error
+
+func (response UpdateWorkout422JSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkoutdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UpdateWorkoutdefaultJSONResponse) VisitUpdateWorkoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -932,6 +6500,45 @@ type StrictServerInterface interface {
 	// GetReadyz Readiness
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
+	// CreateActivity Create an activity
+	// (POST /v1/activities)
+	CreateActivity(ctx context.Context, request CreateActivityRequestObject) (CreateActivityResponseObject, error)
+	// DeleteActivity Delete an activity
+	// (DELETE /v1/activities/{activityId})
+	DeleteActivity(ctx context.Context, request DeleteActivityRequestObject) (DeleteActivityResponseObject, error)
+	// GetActivity Get an activity with its summary and links to its metrics and route
+	// (GET /v1/activities/{activityId})
+	GetActivity(ctx context.Context, request GetActivityRequestObject) (GetActivityResponseObject, error)
+	// UpdateActivity Update an activity
+	// (PATCH /v1/activities/{activityId})
+	UpdateActivity(ctx context.Context, request UpdateActivityRequestObject) (UpdateActivityResponseObject, error)
+	// ListActivityMetrics List an activity's metric series
+	// (GET /v1/activities/{activityId}/metrics)
+	ListActivityMetrics(ctx context.Context, request ListActivityMetricsRequestObject) (ListActivityMetricsResponseObject, error)
+	// PutActivityMetric Store a metric series
+	// (POST /v1/activities/{activityId}/metrics)
+	PutActivityMetric(ctx context.Context, request PutActivityMetricRequestObject) (PutActivityMetricResponseObject, error)
+	// GetActivityMetric Get a metric series' points
+	// (GET /v1/activities/{activityId}/metrics/{metricId})
+	GetActivityMetric(ctx context.Context, request GetActivityMetricRequestObject) (GetActivityMetricResponseObject, error)
+	// GetActivityRoute Get an activity's route
+	// (GET /v1/activities/{activityId}/route)
+	GetActivityRoute(ctx context.Context, request GetActivityRouteRequestObject) (GetActivityRouteResponseObject, error)
+	// PutActivityRoute Store an activity's route
+	// (POST /v1/activities/{activityId}/route)
+	PutActivityRoute(ctx context.Context, request PutActivityRouteRequestObject) (PutActivityRouteResponseObject, error)
+	// GetActivitySummary Get an activity's summary
+	// (GET /v1/activities/{activityId}/summary)
+	GetActivitySummary(ctx context.Context, request GetActivitySummaryRequestObject) (GetActivitySummaryResponseObject, error)
+	// PutActivitySummary Set an activity's summary
+	// (POST /v1/activities/{activityId}/summary)
+	PutActivitySummary(ctx context.Context, request PutActivitySummaryRequestObject) (PutActivitySummaryResponseObject, error)
+	// GetDevice Get a device
+	// (GET /v1/devices/{deviceId})
+	GetDevice(ctx context.Context, request GetDeviceRequestObject) (GetDeviceResponseObject, error)
+	// UpdateDevice Update a device's firmware version, status or last sync
+	// (PATCH /v1/devices/{deviceId})
+	UpdateDevice(ctx context.Context, request UpdateDeviceRequestObject) (UpdateDeviceResponseObject, error)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
@@ -941,9 +6548,39 @@ type StrictServerInterface interface {
 	// GetUser Get a user's profile
 	// (GET /v1/users/{userId})
 	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// ListActivities List a user's activities
+	// (GET /v1/users/{userId}/activities)
+	ListActivities(ctx context.Context, request ListActivitiesRequestObject) (ListActivitiesResponseObject, error)
+	// ListDailyMetrics List a user's daily metrics
+	// (GET /v1/users/{userId}/daily-metrics)
+	ListDailyMetrics(ctx context.Context, request ListDailyMetricsRequestObject) (ListDailyMetricsResponseObject, error)
+	// ListDevices List a user's devices
+	// (GET /v1/users/{userId}/devices)
+	ListDevices(ctx context.Context, request ListDevicesRequestObject) (ListDevicesResponseObject, error)
+	// CreateDevice Register a device
+	// (POST /v1/users/{userId}/devices)
+	CreateDevice(ctx context.Context, request CreateDeviceRequestObject) (CreateDeviceResponseObject, error)
+	// ListHealthMetrics List a user's health metrics
+	// (GET /v1/users/{userId}/health-metrics)
+	ListHealthMetrics(ctx context.Context, request ListHealthMetricsRequestObject) (ListHealthMetricsResponseObject, error)
 	// CreateUpload Upload a file
 	// (POST /v1/users/{userId}/uploads)
 	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
+	// ListWorkouts List a user's workouts
+	// (GET /v1/users/{userId}/workouts)
+	ListWorkouts(ctx context.Context, request ListWorkoutsRequestObject) (ListWorkoutsResponseObject, error)
+	// CreateWorkout Create a workout
+	// (POST /v1/users/{userId}/workouts)
+	CreateWorkout(ctx context.Context, request CreateWorkoutRequestObject) (CreateWorkoutResponseObject, error)
+	// DeleteWorkout Delete a workout
+	// (DELETE /v1/workouts/{workoutId})
+	DeleteWorkout(ctx context.Context, request DeleteWorkoutRequestObject) (DeleteWorkoutResponseObject, error)
+	// GetWorkout Get a workout
+	// (GET /v1/workouts/{workoutId})
+	GetWorkout(ctx context.Context, request GetWorkoutRequestObject) (GetWorkoutResponseObject, error)
+	// UpdateWorkout Update a workout
+	// (PATCH /v1/workouts/{workoutId})
+	UpdateWorkout(ctx context.Context, request UpdateWorkoutRequestObject) (UpdateWorkoutResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1057,6 +6694,398 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// CreateActivity operation middleware
+func (sh *strictHandler) CreateActivity(w http.ResponseWriter, r *http.Request, params CreateActivityParams) {
+	var request CreateActivityRequestObject
+
+	request.Params = params
+
+	var body CreateActivityJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateActivity(ctx, request.(CreateActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateActivityResponseObject); ok {
+		if err := validResponse.VisitCreateActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteActivity operation middleware
+func (sh *strictHandler) DeleteActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId) {
+	var request DeleteActivityRequestObject
+
+	request.ActivityId = activityId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteActivity(ctx, request.(DeleteActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteActivityResponseObject); ok {
+		if err := validResponse.VisitDeleteActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetActivity operation middleware
+func (sh *strictHandler) GetActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityParams) {
+	var request GetActivityRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActivity(ctx, request.(GetActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActivityResponseObject); ok {
+		if err := validResponse.VisitGetActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateActivity operation middleware
+func (sh *strictHandler) UpdateActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId, params UpdateActivityParams) {
+	var request UpdateActivityRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	var body UpdateActivityJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateActivity(ctx, request.(UpdateActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateActivity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateActivityResponseObject); ok {
+		if err := validResponse.VisitUpdateActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListActivityMetrics operation middleware
+func (sh *strictHandler) ListActivityMetrics(w http.ResponseWriter, r *http.Request, activityId ActivityId, params ListActivityMetricsParams) {
+	var request ListActivityMetricsRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListActivityMetrics(ctx, request.(ListActivityMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListActivityMetrics")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListActivityMetricsResponseObject); ok {
+		if err := validResponse.VisitListActivityMetricsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutActivityMetric operation middleware
+func (sh *strictHandler) PutActivityMetric(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivityMetricParams) {
+	var request PutActivityMetricRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	var body PutActivityMetricJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutActivityMetric(ctx, request.(PutActivityMetricRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutActivityMetric")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutActivityMetricResponseObject); ok {
+		if err := validResponse.VisitPutActivityMetricResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetActivityMetric operation middleware
+func (sh *strictHandler) GetActivityMetric(w http.ResponseWriter, r *http.Request, activityId ActivityId, metricId string, params GetActivityMetricParams) {
+	var request GetActivityMetricRequestObject
+
+	request.ActivityId = activityId
+	request.MetricId = metricId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActivityMetric(ctx, request.(GetActivityMetricRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActivityMetric")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActivityMetricResponseObject); ok {
+		if err := validResponse.VisitGetActivityMetricResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetActivityRoute operation middleware
+func (sh *strictHandler) GetActivityRoute(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityRouteParams) {
+	var request GetActivityRouteRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActivityRoute(ctx, request.(GetActivityRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActivityRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActivityRouteResponseObject); ok {
+		if err := validResponse.VisitGetActivityRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutActivityRoute operation middleware
+func (sh *strictHandler) PutActivityRoute(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivityRouteParams) {
+	var request PutActivityRouteRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	var body PutActivityRouteJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutActivityRoute(ctx, request.(PutActivityRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutActivityRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutActivityRouteResponseObject); ok {
+		if err := validResponse.VisitPutActivityRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetActivitySummary operation middleware
+func (sh *strictHandler) GetActivitySummary(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivitySummaryParams) {
+	var request GetActivitySummaryRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActivitySummary(ctx, request.(GetActivitySummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActivitySummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActivitySummaryResponseObject); ok {
+		if err := validResponse.VisitGetActivitySummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutActivitySummary operation middleware
+func (sh *strictHandler) PutActivitySummary(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivitySummaryParams) {
+	var request PutActivitySummaryRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	var body PutActivitySummaryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutActivitySummary(ctx, request.(PutActivitySummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutActivitySummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutActivitySummaryResponseObject); ok {
+		if err := validResponse.VisitPutActivitySummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDevice operation middleware
+func (sh *strictHandler) GetDevice(w http.ResponseWriter, r *http.Request, deviceId DeviceId, params GetDeviceParams) {
+	var request GetDeviceRequestObject
+
+	request.DeviceId = deviceId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDevice(ctx, request.(GetDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDevice")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDeviceResponseObject); ok {
+		if err := validResponse.VisitGetDeviceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDevice operation middleware
+func (sh *strictHandler) UpdateDevice(w http.ResponseWriter, r *http.Request, deviceId DeviceId, params UpdateDeviceParams) {
+	var request UpdateDeviceRequestObject
+
+	request.DeviceId = deviceId
+	request.Params = params
+
+	var body UpdateDeviceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDevice(ctx, request.(UpdateDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDevice")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateDeviceResponseObject); ok {
+		if err := validResponse.VisitUpdateDeviceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetOpenAPI operation middleware
 func (sh *strictHandler) GetOpenAPI(w http.ResponseWriter, r *http.Request) {
 	var request GetOpenAPIRequestObject
@@ -1082,10 +7111,11 @@ func (sh *strictHandler) GetOpenAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 // GetUpload operation middleware
-func (sh *strictHandler) GetUpload(w http.ResponseWriter, r *http.Request, uploadId string) {
+func (sh *strictHandler) GetUpload(w http.ResponseWriter, r *http.Request, uploadId string, params GetUploadParams) {
 	var request GetUploadRequestObject
 
 	request.UploadId = uploadId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetUpload(ctx, request.(GetUploadRequestObject))
@@ -1108,10 +7138,11 @@ func (sh *strictHandler) GetUpload(w http.ResponseWriter, r *http.Request, uploa
 }
 
 // GetUser operation middleware
-func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, userId UserId) {
+func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, userId UserId, params GetUserParams) {
 	var request GetUserRequestObject
 
 	request.UserId = userId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
@@ -1133,11 +7164,154 @@ func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, userId 
 	}
 }
 
+// ListActivities operation middleware
+func (sh *strictHandler) ListActivities(w http.ResponseWriter, r *http.Request, userId UserId, params ListActivitiesParams) {
+	var request ListActivitiesRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListActivities(ctx, request.(ListActivitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListActivities")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListActivitiesResponseObject); ok {
+		if err := validResponse.VisitListActivitiesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDailyMetrics operation middleware
+func (sh *strictHandler) ListDailyMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListDailyMetricsParams) {
+	var request ListDailyMetricsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDailyMetrics(ctx, request.(ListDailyMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDailyMetrics")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDailyMetricsResponseObject); ok {
+		if err := validResponse.VisitListDailyMetricsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDevices operation middleware
+func (sh *strictHandler) ListDevices(w http.ResponseWriter, r *http.Request, userId UserId, params ListDevicesParams) {
+	var request ListDevicesRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDevices(ctx, request.(ListDevicesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDevices")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDevicesResponseObject); ok {
+		if err := validResponse.VisitListDevicesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateDevice operation middleware
+func (sh *strictHandler) CreateDevice(w http.ResponseWriter, r *http.Request, userId UserId, params CreateDeviceParams) {
+	var request CreateDeviceRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body CreateDeviceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDevice(ctx, request.(CreateDeviceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDevice")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateDeviceResponseObject); ok {
+		if err := validResponse.VisitCreateDeviceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHealthMetrics operation middleware
+func (sh *strictHandler) ListHealthMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListHealthMetricsParams) {
+	var request ListHealthMetricsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHealthMetrics(ctx, request.(ListHealthMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHealthMetrics")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListHealthMetricsResponseObject); ok {
+		if err := validResponse.VisitListHealthMetricsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateUpload operation middleware
-func (sh *strictHandler) CreateUpload(w http.ResponseWriter, r *http.Request, userId UserId) {
+func (sh *strictHandler) CreateUpload(w http.ResponseWriter, r *http.Request, userId UserId, params CreateUploadParams) {
 	var request CreateUploadRequestObject
 
 	request.UserId = userId
+	request.Params = params
 
 	if reader, err := r.MultipartReader(); err != nil {
 		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
@@ -1159,6 +7333,154 @@ func (sh *strictHandler) CreateUpload(w http.ResponseWriter, r *http.Request, us
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateUploadResponseObject); ok {
 		if err := validResponse.VisitCreateUploadResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListWorkouts operation middleware
+func (sh *strictHandler) ListWorkouts(w http.ResponseWriter, r *http.Request, userId UserId, params ListWorkoutsParams) {
+	var request ListWorkoutsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkouts(ctx, request.(ListWorkoutsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkouts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkoutsResponseObject); ok {
+		if err := validResponse.VisitListWorkoutsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWorkout operation middleware
+func (sh *strictHandler) CreateWorkout(w http.ResponseWriter, r *http.Request, userId UserId, params CreateWorkoutParams) {
+	var request CreateWorkoutRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body CreateWorkoutJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkout(ctx, request.(CreateWorkoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkout")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWorkoutResponseObject); ok {
+		if err := validResponse.VisitCreateWorkoutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteWorkout operation middleware
+func (sh *strictHandler) DeleteWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId) {
+	var request DeleteWorkoutRequestObject
+
+	request.WorkoutId = workoutId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWorkout(ctx, request.(DeleteWorkoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWorkout")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteWorkoutResponseObject); ok {
+		if err := validResponse.VisitDeleteWorkoutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWorkout operation middleware
+func (sh *strictHandler) GetWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId, params GetWorkoutParams) {
+	var request GetWorkoutRequestObject
+
+	request.WorkoutId = workoutId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWorkout(ctx, request.(GetWorkoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWorkout")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWorkoutResponseObject); ok {
+		if err := validResponse.VisitGetWorkoutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateWorkout operation middleware
+func (sh *strictHandler) UpdateWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId, params UpdateWorkoutParams) {
+	var request UpdateWorkoutRequestObject
+
+	request.WorkoutId = workoutId
+	request.Params = params
+
+	var body UpdateWorkoutJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkout(ctx, request.(UpdateWorkoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkout")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateWorkoutResponseObject); ok {
+		if err := validResponse.VisitUpdateWorkoutResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
