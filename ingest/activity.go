@@ -18,8 +18,9 @@ import (
 )
 
 // activities stores an activity file. A FIT file with several sessions is
-// one multisport activity (a parent and a child per session); the tracks
-// of a GPX or TCX file with several are independent activities.
+// one multisport activity (a parent and a child per session); the files of
+// a FIT chain, and the tracks of a GPX or TCX file, are independent
+// activities.
 func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
 	acts := p.file.Activities
 	if len(acts) == 0 {
@@ -29,14 +30,8 @@ func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups := [][]cairn.DecodedActivity{acts}
-	if p.file.Format != cairn.FormatFIT {
-		groups = groups[:0]
-		for i := range acts {
-			groups = append(groups, acts[i:i+1])
-		}
-	}
 	res := &Result{Status: Duplicate}
+	groups := recordings(p.file.Format, acts)
 	for _, g := range groups {
 		ids, created, err := p.group(ctx, tx, g, deviceID)
 		if err != nil {
@@ -45,7 +40,11 @@ func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
 		if created {
 			res.Status = Created
 		}
-		res.ActivityIDs = append(res.ActivityIDs, ids...)
+		for _, id := range ids {
+			if !slices.Contains(res.ActivityIDs, id) {
+				res.ActivityIDs = append(res.ActivityIDs, id)
+			}
+		}
 	}
 	return res, nil
 }
@@ -88,6 +87,21 @@ func (p *plan) group(ctx context.Context, tx *sqldb.Tx, acts []cairn.DecodedActi
 		ids = append(ids, b.act.ID)
 	}
 	return ids, true, p.addSource(ctx, tx, parent.act.ID)
+}
+
+// recordings splits a file's activities into recordings: for FIT, a new
+// one starts at each first session of a chained file (session_index 0);
+// otherwise each activity is its own.
+func recordings(format string, acts []cairn.DecodedActivity) [][]cairn.DecodedActivity {
+	var groups [][]cairn.DecodedActivity
+	for i := range acts {
+		idx, _ := acts[i].Metadata["session_index"].(int)
+		if format != cairn.FormatFIT || idx == 0 || len(groups) == 0 {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], acts[i])
+	}
+	return groups
 }
 
 // span is the time range of a file's sessions; zero without timestamps.

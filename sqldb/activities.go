@@ -199,7 +199,8 @@ func (tx *Tx) AddActivitySource(ctx context.Context, s *cairn.ActivitySource) er
 	s.CreatedAt = tx.db.now()
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO activity_sources
 		(id, activity_id, user_id, source, provider, external_id, file_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (activity_id, source, provider, external_id, file_hash) DO NOTHING`,
 		NewID(), s.ActivityID, s.UserID, s.Source, s.Provider, s.ExternalID, s.FileHash, tx.db.t(s.CreatedAt))
 	return tx.db.translate(err)
 }
