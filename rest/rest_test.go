@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/telemetry"
+	"github.com/cairn-fit/cairn/tracks"
+	"gocloud.dev/blob/memblob"
 )
 
 // env is a running API on a fresh database.
@@ -23,17 +26,27 @@ type env struct {
 	db  *dbtest.DB
 	srv *httptest.Server
 	log *bytes.Buffer
+	api *rest.Server
 }
 
 func newEnv(t *testing.T, db *dbtest.DB) *env {
 	var log bytes.Buffer
-	s, err := rest.New(rest.Deps{Users: db, Tokens: db, Ready: db.Ping, Log: telemetry.NewLogger(&log, 0)})
+	s, err := rest.New(deps(t, db, telemetry.NewLogger(&log, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, srv: srv, log: &log}
+	return &env{t: t, db: db, srv: srv, log: &log, api: s}
+}
+
+// deps wires the server to the database and an in-memory blob bucket.
+func deps(t testing.TB, db *dbtest.DB, log *slog.Logger) rest.Deps {
+	bucket := memblob.OpenBucket(nil)
+	t.Cleanup(func() { bucket.Close() })
+	return rest.Deps{Users: db, Tokens: db, Devices: db, Activities: db, Summaries: db, Series: db, Routes: db,
+		Health: db, Workouts: db, Idempotency: db, Tracks: &tracks.Service{DB: db.DB, Bucket: bucket},
+		Ready: db.Ping, Log: log}
 }
 
 func (e *env) user(email string, roles ...string) *cairn.User {
@@ -59,22 +72,47 @@ func (e *env) token(u *cairn.User, expires time.Duration, scopes ...cairn.Scope)
 // do sends a request and decodes the JSON answer into out (when not nil).
 func (e *env) do(method, path, token string, out any) *http.Response {
 	e.t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+	return e.doJSON(method, path, token, "", out)
+}
+
+// doJSON sends a request with a JSON body (none when empty) and decodes
+// the JSON answer into out (when not nil).
+func (e *env) doJSON(method, path, token, body string, out any) *http.Response {
+	e.t.Helper()
+	resp, answer := e.raw(method, path, token, body, nil)
+	if out != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
+			e.t.Fatalf("%s %s: %d %q is not JSON: %v", method, path, resp.StatusCode, answer, err)
+		}
+	}
+	return resp
+}
+
+// raw sends a request with a JSON body (none when empty) and extra
+// headers, and returns the answer's bytes.
+func (e *env) raw(method, path, token, body string, header map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			e.t.Fatalf("%s %s: %d %q is not JSON: %v", method, path, resp.StatusCode, body, err)
-		}
-	}
-	return resp
+	answer, _ := io.ReadAll(resp.Body)
+	return resp, answer
 }
 
 type errorShape struct {
