@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -226,34 +225,72 @@ var streams = []struct {
 	{cairn.MetricDistance, func(r *cairn.Record) float64 { return r.Distance }},
 }
 
-// series encodes each stream that has values, and the route, writing
-// their blobs concurrently: most of the time is the blob store's latency
-// and zstd, which overlap well.
+// series describes each stream that has values, and the route, then
+// encodes them into one bundle blob for the activity (one object to write
+// instead of one per stream) in the background: the rows are written
+// meanwhile, and the transaction commits only once the blob is stored.
 func (p *plan) series(ctx context.Context, b *activity, records []cairn.Record) error {
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
+	key := fmt.Sprintf("users/%s/activities/%s/streams", p.userID, b.act.ID)
+	type part struct {
+		name string
+		ts   []int64
+		cols [][]float64
+	}
+	var parts []part
+	describe := func(m cairn.Metric, ts []int64, cols ...[]float64) {
+		m.UserID, m.BlobKey = p.userID, series.Ref(key, string(m.Type))
+		b.metrics = append(b.metrics, m)
+		parts = append(parts, part{string(m.Type), ts, cols})
+	}
 	for _, s := range streams {
-		ts, vs := column(records, s.get)
-		if len(vs) == 0 {
-			continue
+		if ts, vs := column(records, s.get); len(vs) > 0 {
+			describe(metricOf(s.typ, ts, vs), ts, vs)
 		}
-		g.Go(func() error {
-			key := fmt.Sprintf("users/%s/activities/%s/%s.series", p.userID, b.act.ID, s.typ)
-			m, err := p.putSeries(gctx, key, s.typ, ts, vs)
-			mu.Lock()
-			defer mu.Unlock()
-			b.metrics = append(b.metrics, m)
+	}
+	if track := geo.Track(records); len(track) > 0 {
+		// The full-resolution track (time, lat, lon, altitude) is stored
+		// once: it is both the route's points and the position series.
+		r, _, _ := geo.RouteFromTrack(records, track)
+		ts, lat, lon, alt := trackColumns(records, track)
+		r.UserID, r.BlobKey = p.userID, series.Ref(key, string(cairn.MetricPosition))
+		b.route = &r
+		describe(metricOf(cairn.MetricPosition, ts, nil), ts, lat, lon, alt)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	p.pending.Go(func() error {
+		encoded := make(map[string][]byte, len(parts))
+		var mu sync.Mutex
+		var g errgroup.Group
+		for _, pt := range parts {
+			g.Go(func() error {
+				data, err := series.Encode(pt.ts, pt.cols...)
+				if err != nil {
+					return cairn.Wrap(cairn.EINVALIDFILE, err, "a series cannot be encoded")
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				encoded[pt.name] = data
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
 			return err
-		})
-	}
-	g.Go(func() error { return p.route(gctx, b, records, &mu) })
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	// A stable order, whatever finished first.
-	slices.SortFunc(b.metrics, func(x, y cairn.Metric) int { return strings.Compare(string(x.Type), string(y.Type)) })
+		}
+		return p.put(ctx, key, series.Bundle(encoded))
+	})
 	return nil
+}
+
+func trackColumns(records []cairn.Record, track []geo.TrackPoint) (ts []int64, lat, lon, alt []float64) {
+	ts = make([]int64, len(track))
+	lat, lon, alt = make([]float64, len(track)), make([]float64, len(track)), make([]float64, len(track))
+	for i, tp := range track {
+		rec := &records[tp.Index]
+		ts[i], lat[i], lon[i], alt[i] = millis(rec.Time), tp.Lat, tp.Lng, rec.Altitude
+	}
+	return ts, lat, lon, alt
 }
 
 // column gathers one stream's samples that have a value.
@@ -270,51 +307,6 @@ func column(records []cairn.Record, get func(*cairn.Record) float64) ([]int64, [
 		}
 	}
 	return ts, vs
-}
-
-// route stores the full-resolution track (time, lat, lon, altitude) once:
-// it is both the route's points and the position series.
-func (p *plan) route(ctx context.Context, b *activity, records []cairn.Record, mu *sync.Mutex) error {
-	track := geo.Track(records)
-	if len(track) == 0 {
-		return nil
-	}
-	r, _, _ := geo.RouteFromTrack(records, track)
-	ts := make([]int64, len(track))
-	lat, lon, alt := make([]float64, len(track)), make([]float64, len(track)), make([]float64, len(track))
-	for i, tp := range track {
-		rec := &records[tp.Index]
-		ts[i], lat[i], lon[i], alt[i] = millis(rec.Time), tp.Lat, tp.Lng, rec.Altitude
-	}
-	key := fmt.Sprintf("users/%s/activities/%s/route.series", p.userID, b.act.ID)
-	blob, err := series.Encode(ts, lat, lon, alt)
-	if err != nil {
-		return cairn.Wrap(cairn.EINVALIDFILE, err, "the track cannot be encoded")
-	}
-	if err := p.put(ctx, key, blob); err != nil {
-		return err
-	}
-	r.UserID, r.BlobKey = p.userID, key
-	m := metricOf(cairn.MetricPosition, ts, nil)
-	m.UserID, m.BlobKey = p.userID, key
-	mu.Lock()
-	defer mu.Unlock()
-	b.route = &r
-	b.metrics = append(b.metrics, m)
-	return nil
-}
-
-func (p *plan) putSeries(ctx context.Context, key string, typ cairn.MetricType, ts []int64, vs []float64) (cairn.Metric, error) {
-	data, err := series.Encode(ts, vs)
-	if err != nil {
-		return cairn.Metric{}, cairn.Wrap(cairn.EINVALIDFILE, err, "a series cannot be encoded")
-	}
-	if err := p.put(ctx, key, data); err != nil {
-		return cairn.Metric{}, err
-	}
-	m := metricOf(typ, ts, vs)
-	m.UserID, m.BlobKey = p.userID, key
-	return m, nil
 }
 
 // metricOf computes a series' metadata: count, time span, sampling rate

@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-fit/cairn/analysis"
 	"github.com/cairn-fit/cairn/sqldb"
 	"gocloud.dev/blob"
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultMaxFileSize bounds one file's content (after gunzip).
@@ -144,8 +145,9 @@ type plan struct {
 	hash        string
 	file        *cairn.DecodedFile
 	originalKey string
-	mu          sync.Mutex
 	blobs       []string // written so far, removed if the transaction fails
+	mu          sync.Mutex
+	pending     errgroup.Group // blob writes the transaction waits for
 }
 
 func (p *plan) run(ctx context.Context, content []byte) (*Result, error) {
@@ -168,9 +170,13 @@ func (p *plan) run(ctx context.Context, content []byte) (*Result, error) {
 		if err == nil && p.file.Kind == cairn.KindHealth {
 			err = tx.RecordHealthImport(ctx, p.userID, p.hash)
 		}
+		if werr := p.pending.Wait(); err == nil {
+			err = werr // commit only once every blob the rows name is stored
+		}
 		return err
 	})
 	if err != nil {
+		_ = p.pending.Wait() // nothing may still be writing when cleaning up
 		p.cleanup()
 		return nil, err
 	}

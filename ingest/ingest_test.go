@@ -301,7 +301,12 @@ func TestSeriesStoredLosslessly(t *testing.T) {
 		}
 	}
 	hr := types[cairn.MetricHeartRate]
-	data, err := f.bucket.ReadAll(f.ctx, hr.BlobKey)
+	key, part := series.SplitRef(hr.BlobKey)
+	bundle, err := f.bucket.ReadAll(f.ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := series.Part(bundle, part)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/series"
 	"github.com/cairn-fit/cairn/sqldb"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -48,8 +49,14 @@ func (s *Service) liveActivity(ctx context.Context, id string) (*cairn.Activity,
 	return a, nil
 }
 
-func (s *Service) read(ctx context.Context, key string) ([]byte, error) {
+func (s *Service) read(ctx context.Context, ref string) ([]byte, error) {
+	// An imported activity's series share one bundle blob: ref names the
+	// blob and the part (see series.Bundle).
+	key, part := series.SplitRef(ref)
 	b, err := s.Bucket.ReadAll(ctx, key)
+	if err == nil && part != "" {
+		return series.Part(b, part)
+	}
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil, cairn.Wrap(cairn.EINTERNAL, err, "the series is missing from the blob store")
 	}
