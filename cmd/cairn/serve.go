@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-fit/cairn/jobs"
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
+	"github.com/cairn-fit/cairn/tracks"
 	"github.com/riverqueue/river"
 )
 
@@ -67,6 +68,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	var draining atomic.Bool
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
+		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
+		Idempotency: s, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket},
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
