@@ -158,9 +158,9 @@ func (a *activity) store(ctx context.Context, tx *sqldb.Tx) error {
 	}
 	for i := range a.metrics {
 		a.metrics[i].ActivityID = a.act.ID
-		if err := tx.UpsertMetric(ctx, &a.metrics[i]); err != nil {
-			return err
-		}
+	}
+	if err := tx.UpsertMetrics(ctx, a.metrics); err != nil {
+		return err
 	}
 	if a.route != nil {
 		a.route.ActivityID = a.act.ID

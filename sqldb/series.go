@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"math"
+	"strings"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 )
@@ -34,27 +36,67 @@ func finite(p *float64) *float64 {
 // UpsertMetric writes the metadata of an activity's series of one type,
 // replacing an existing one.
 func (tx *Tx) UpsertMetric(ctx context.Context, m *cairn.Metric) error {
-	if err := reach(ctx, m.UserID); err != nil {
+	ms := []cairn.Metric{*m}
+	if err := tx.UpsertMetrics(ctx, ms); err != nil {
 		return err
 	}
-	if m.ID == "" {
-		m.ID = NewID()
+	*m = ms[0]
+	return nil
+}
+
+// UpsertMetrics writes several series' metadata in one statement (an
+// import writes one per stream of every activity).
+func (tx *Tx) UpsertMetrics(ctx context.Context, ms []cairn.Metric) error {
+	if len(ms) == 0 {
+		return nil
 	}
-	now := tx.db.now()
-	m.CreatedAt, m.UpdatedAt = now, now
 	db := tx.db
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO metrics (`+metricColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+	now := db.now()
+	var b argList
+	rows := make([]string, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		if err := reach(ctx, m.UserID); err != nil {
+			return err
+		}
+		if m.ID == "" {
+			m.ID = NewID()
+		}
+		m.CreatedAt, m.UpdatedAt = now, now
+		vals := []any{m.ID, m.UserID, m.ActivityID, string(m.Type), m.Unit, m.SamplingRate, m.Count,
+			finite(m.Min), finite(m.Max), finite(m.Avg), db.tp(m.StartTime), db.tp(m.EndTime), m.BlobKey,
+			db.t(m.CreatedAt), db.t(m.UpdatedAt)}
+		ph := make([]string, len(vals))
+		for j, v := range vals {
+			ph[j] = b.add(v)
+		}
+		rows[i] = "(" + strings.Join(ph, ", ") + ")"
+	}
+	rs, err := tx.tx.QueryContext(ctx, `INSERT INTO metrics (`+metricColumns+`) VALUES `+strings.Join(rows, ", ")+`
 		ON CONFLICT (activity_id, type) DO UPDATE SET unit = excluded.unit,
 		sampling_rate = excluded.sampling_rate, point_count = excluded.point_count,
 		min_value = excluded.min_value, max_value = excluded.max_value, avg_value = excluded.avg_value,
 		start_time = excluded.start_time, end_time = excluded.end_time, blob_key = excluded.blob_key,
 		updated_at = excluded.updated_at
-		RETURNING id, created_at`,
-		m.ID, m.UserID, m.ActivityID, string(m.Type), m.Unit, m.SamplingRate, m.Count, finite(m.Min),
-		finite(m.Max), finite(m.Avg), db.tp(m.StartTime), db.tp(m.EndTime), m.BlobKey, db.t(m.CreatedAt),
-		db.t(m.UpdatedAt)).Scan(&m.ID, tm(&m.CreatedAt))
-	return db.translate(err)
+		RETURNING id, type, created_at`, b.args...)
+	if err != nil {
+		return db.translate(err)
+	}
+	defer rs.Close()
+	// An existing row keeps its id and creation time.
+	for rs.Next() {
+		var id, typ string
+		var created time.Time
+		if err := rs.Scan(&id, &typ, tm(&created)); err != nil {
+			return db.translate(err)
+		}
+		for i := range ms {
+			if string(ms[i].Type) == typ {
+				ms[i].ID, ms[i].CreatedAt = id, created
+			}
+		}
+	}
+	return db.translate(rs.Err())
 }
 
 // FindMetric returns a series' metadata.
