@@ -95,11 +95,18 @@ func importFiles(ctx context.Context, e env, svc *ingest.Service, userID string,
 				return err
 			}
 		case line.Error != nil:
+			if bar != nil {
+				_ = bar.Clear() // the message goes on its own line, above the bar
+			}
 			fmt.Fprintf(e.stderr, "%s: %s: %s\n", f, line.Error.Code, line.Error.Message)
 		}
 		if bar != nil {
 			_ = bar.Add(1)
 		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(e.stderr)
 	}
 	if !asJSON {
 		fmt.Fprintf(e.stdout, "%d created, %d duplicate, %d failed\n", counts[ingest.Created], counts[ingest.Duplicate], counts[ingest.Failed])
