@@ -78,4 +78,8 @@ type TokenStore interface {
 	// FindTokenByHash is used before any actor exists; it is the one lookup
 	// not filtered by user.
 	FindTokenByHash(ctx context.Context, hash []byte) (*PersonalAccessToken, error)
+	// FindTokenUser returns the token with this hash and its user, in one
+	// lookup (every request authenticates): NOT_FOUND when either is
+	// missing or the user is deleted.
+	FindTokenUser(ctx context.Context, hash []byte) (*PersonalAccessToken, *User, error)
 }

@@ -58,21 +58,15 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <token>\"")
 	}
-	invalid := cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
-	tok, err := s.Tokens.FindTokenByHash(ctx, cairn.HashToken(strings.TrimSpace(secret)))
+	tok, u, err := s.Tokens.FindTokenUser(ctx, cairn.HashToken(strings.TrimSpace(secret)))
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return cairn.Actor{}, invalid
+		// No such token, or its user was deleted.
+		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
 	} else if err != nil {
 		return cairn.Actor{}, err
 	}
 	if why := tok.Usable(s.Now()); why != "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "%s", why)
-	}
-	u, err := s.Users.FindUser(cairn.WithActor(ctx, cairn.Actor{UserID: tok.UserID}), tok.UserID)
-	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return cairn.Actor{}, invalid // the user was deleted
-	} else if err != nil {
-		return cairn.Actor{}, err
 	}
 	if u.Status == cairn.UserFrozen {
 		return cairn.Actor{}, cairn.Errorf(cairn.EFORBIDDEN, "the account is frozen")

@@ -309,3 +309,24 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 	})
 }
+
+func TestFindTokenUser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		u := mustUser(t, db, "ada@example.com")
+		tok := &cairn.PersonalAccessToken{UserID: u.ID, Hash: []byte{7}, Scopes: []cairn.Scope{cairn.ScopeActivityRead}}
+		if err := db.CreateToken(sys, tok); err != nil {
+			t.Fatal(err)
+		}
+		gotTok, gotUser, err := db.FindTokenUser(context.Background(), []byte{7})
+		if err != nil || gotTok.ID != tok.ID || gotTok.Scopes[0] != cairn.ScopeActivityRead || gotUser.ID != u.ID || gotUser.Roles[0] != cairn.RoleUser {
+			t.Fatalf("FindTokenUser: %+v %+v %v", gotTok, gotUser, err)
+		}
+		_, _, err = db.FindTokenUser(context.Background(), []byte{8})
+		wantCode(t, err, cairn.ENOTFOUND)
+		if _, err := db.Writer().Exec("UPDATE users SET deleted_at = created_at WHERE id = $1", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = db.FindTokenUser(context.Background(), []byte{7})
+		wantCode(t, err, cairn.ENOTFOUND)
+	})
+}

@@ -124,6 +124,27 @@ func (db *DB) CreateToken(ctx context.Context, t *cairn.PersonalAccessToken) err
 	return db.translate(err)
 }
 
+// FindTokenUser looks a token and its live user up by the hash of the
+// token's secret, before there is an actor.
+func (db *DB) FindTokenUser(ctx context.Context, hash []byte) (*cairn.PersonalAccessToken, *cairn.User, error) {
+	var t cairn.PersonalAccessToken
+	var u cairn.User
+	var scopes, roles string
+	err := db.read.QueryRowContext(ctx, `SELECT t.id, t.user_id, t.name, t.token_hash, t.scopes, t.expires_at,
+		t.last_used_at, t.revoked_at, t.created_at, u.id, u.email, u.name, u.locale, u.timezone, u.password_hash,
+		u.roles, u.status, u.created_at, u.updated_at, u.deleted_at
+		FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND u.deleted_at IS NULL`, hash).
+		Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &scopes, tmp(&t.ExpiresAt), tmp(&t.LastUsedAt),
+			tmp(&t.RevokedAt), tm(&t.CreatedAt), &u.ID, &u.Email, &u.Name, &u.Locale, &u.Timezone,
+			&u.PasswordHash, &roles, &u.Status, tm(&u.CreatedAt), tm(&u.UpdatedAt), tmp(&u.DeletedAt))
+	if err != nil {
+		return nil, nil, db.translate(err)
+	}
+	t.Scopes, u.Roles = splitSpaces[cairn.Scope](scopes), splitSpaces[string](roles)
+	return &t, &u, nil
+}
+
 // FindTokenByHash looks a token up by the hash of its secret. It runs
 // before there is an actor: the hash itself is the proof of ownership.
 func (db *DB) FindTokenByHash(ctx context.Context, hash []byte) (*cairn.PersonalAccessToken, error) {
