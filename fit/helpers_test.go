@@ -5,68 +5,33 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	fx "github.com/cairn-fit/cairn/fixtures"
 	"github.com/muktihari/fit/encoder"
 	"github.com/muktihari/fit/profile/mesgdef"
 	"github.com/muktihari/fit/profile/typedef"
 	"github.com/muktihari/fit/proto"
 )
 
-// fixtureRoot returns the shared FIT fixtures folder, which lives next to
-// the repository (../shared/fixtures/fit from its root), and whether it is
-// there.
+// fixtureRoot returns the shared FIT fixtures folder and whether it is there.
 func fixtureRoot() (string, bool) {
-	root, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			return "", false
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "fixtures", "fit")
-	_, err = os.Stat(dir)
-	return dir, err == nil
+	root, ok := fx.Root()
+	return filepath.Join(root, "fit"), ok
 }
 
-// fixtureDir returns the fixtures folder or skips the test when it is
-// missing: a fresh clone still runs the synthetic tests.
+// fixtureDir returns the fixtures folder or skips the test when it is missing.
 func fixtureDir(t testing.TB) string {
 	t.Helper()
-	dir, ok := fixtureRoot()
-	if !ok {
-		t.Skipf("FIT fixtures not found (../shared/fixtures/fit next to the repository, %q): skipping the real-file tests", dir)
-	}
-	return dir
+	return fx.Dir(t, "fit")
 }
 
 // fixturePaths lists the FIT fixtures, none when the folder is missing.
-func fixturePaths() []string {
-	dir, ok := fixtureRoot()
-	if !ok {
-		return nil
-	}
-	entries, _ := os.ReadDir(dir)
-	var paths []string
-	for _, e := range entries {
-		if strings.EqualFold(filepath.Ext(e.Name()), ".fit") {
-			paths = append(paths, filepath.Join(dir, e.Name()))
-		}
-	}
-	return paths
-}
+func fixturePaths() []string { return fx.Paths("fit", ".fit") }
 
 // fixtures returns the paths of the FIT fixtures, skipping the test when
 // there are none.
@@ -77,14 +42,7 @@ func fixtures(t testing.TB) []string {
 }
 
 // brokenOnPurpose reports whether a fixture is broken by design (SOURCES.md).
-func brokenOnPurpose(name string) bool {
-	for _, s := range []string{"corrupt", "filecrc", "unexpected-eof", "nodata"} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
-}
+func brokenOnPurpose(name string) bool { return fx.BrokenOnPurpose(name) }
 
 // cutShort lists the fixtures whose names do not say so but which are
 // recordings cut short: they must decode partially.

@@ -26,106 +26,42 @@
 package gpx
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/xmlfile"
 )
 
 // Caps that bound the memory one file may take.
 const (
-	maxPoints       = 2_000_000 // per track
-	maxTracks       = 10_000
-	maxDecompressed = 1 << 30 // bytes of XML out of a gzip file
-	maxDepth        = 256     // nesting of elements; real files need under 10
+	maxPoints = 2_000_000 // per track
+	maxTracks = 10_000
+	maxDepth  = 256 // nesting of elements; real files need under 10
 )
 
 // Decode reads a GPX file from r. Errors are *cairn.Error (EINVALIDFILE,
 // ETOOLARGE for a gzip bomb) except a failure of r itself, which is
 // returned wrapped.
 func Decode(r io.Reader) (*cairn.DecodedFile, error) {
-	src := &sourceReader{r: r}
-	in, err := uncompress(src)
+	src, in, err := xmlfile.Open(r, "GPX")
 	if err != nil {
 		return nil, err
 	}
 	p := newParser(in)
 	err = p.run()
 	switch {
-	case src.err != nil:
-		return nil, fmt.Errorf("gpx: read: %w", src.err)
-	case src.n == 0:
+	case src.Err != nil:
+		return nil, fmt.Errorf("gpx: read: %w", src.Err)
+	case src.N == 0:
 		return nil, cairn.Errorf(cairn.EINVALIDFILE, "GPX: file is empty")
 	}
 	return p.finish(err)
-}
-
-// sourceReader remembers the first error of the caller's reader, so that
-// it is not mistaken for a broken file.
-type sourceReader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (s *sourceReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err != nil && err != io.EOF && s.err == nil {
-		s.err = err
-	}
-	return n, err
-}
-
-var (
-	errTooLarge = errors.New("gpx: decompressed file too large")
-	errTooDeep  = errors.New("gpx: elements nested too deep")
-)
-
-// uncompress returns the XML of src, gunzipped when it starts with the
-// gzip magic bytes.
-func uncompress(src *sourceReader) (io.Reader, error) {
-	br := bufio.NewReader(src)
-	magic, _ := br.Peek(2)
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return br, nil
-	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		if src.err != nil {
-			return nil, fmt.Errorf("gpx: read: %w", src.err)
-		}
-		return nil, cairn.Wrap(cairn.EINVALIDFILE, err, "GPX: invalid gzip data")
-	}
-	zr.Multistream(true)
-	return &limitReader{r: zr, left: maxDecompressed}, nil
-}
-
-// limitReader fails with errTooLarge after left bytes: a small gzip file
-// can expand to gigabytes.
-type limitReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	return n, err
 }
 
 // track is a <trk>, a <rte> or the file's waypoints, as it is read.
@@ -210,7 +146,7 @@ var (
 
 func (p *parser) start(t xml.StartElement) error {
 	if len(p.stack) >= maxDepth {
-		return errTooDeep
+		return xmlfile.ErrTooDeep
 	}
 	name := strings.ToLower(t.Name.Local)
 	p.stack = append(p.stack, name)
@@ -224,7 +160,7 @@ func (p *parser) start(t xml.StartElement) error {
 			return errNotGPX
 		}
 		p.root = true
-		p.creator = attr(t, "creator")
+		p.creator = xmlfile.Attr(t, "creator")
 		return nil
 	}
 	switch {
@@ -257,7 +193,7 @@ func (p *parser) openTrack(name string) {
 func (p *parser) openPoint(t xml.StartElement) {
 	r := cairn.Record{Lat: math.NaN(), Lon: math.NaN(), Altitude: math.NaN(), HeartRate: math.NaN(),
 		Cadence: math.NaN(), Power: math.NaN(), Speed: math.NaN(), Distance: math.NaN(), Temperature: math.NaN()}
-	lat, lon := number(attr(t, "lat")), number(attr(t, "lon"))
+	lat, lon := xmlfile.Number(xmlfile.Attr(t, "lat")), xmlfile.Number(xmlfile.Attr(t, "lon"))
 	if math.Abs(lat) <= 90 && math.Abs(lon) <= 180 { // false for NaN
 		r.Lat, r.Lon = lat, lon
 	}
@@ -315,22 +251,22 @@ func (p *parser) pointField(name, parent string) {
 	direct := len(p.stack) == p.ptDepth+1
 	switch {
 	case direct && name == "ele":
-		p.pt.Altitude = number(text)
+		p.pt.Altitude = xmlfile.Number(text)
 	case direct && name == "time":
-		p.pt.Time = parseTime(text)
+		p.pt.Time = xmlfile.ParseTime(text)
 	case direct && name == "speed": // GPX 1.0
-		p.pt.Speed = number(text)
+		p.pt.Speed = xmlfile.Number(text)
 	case direct || !p.inExtensions():
 	case name == "hr" || name == "heartrate" || name == "heartratebpm":
-		p.pt.HeartRate = number(text)
+		p.pt.HeartRate = xmlfile.Number(text)
 	case name == "cad" || name == "cadence":
-		p.pt.Cadence = number(text)
+		p.pt.Cadence = xmlfile.Number(text)
 	case name == "atemp" || name == "temp" || name == "temperature":
-		p.pt.Temperature = number(text)
+		p.pt.Temperature = xmlfile.Number(text)
 	case name == "power" || name == "watts" || name == "powerinwatts":
-		p.pt.Power = number(text)
+		p.pt.Power = xmlfile.Number(text)
 	case name == "speed":
-		p.pt.Speed = number(text)
+		p.pt.Speed = xmlfile.Number(text)
 	}
 }
 
@@ -357,7 +293,7 @@ func (p *parser) fileField(name string) {
 	case "name":
 		p.name = strings.TrimSpace(string(p.text))
 	case "time":
-		p.time = parseTime(string(p.text))
+		p.time = xmlfile.ParseTime(string(p.text))
 	}
 }
 
@@ -368,43 +304,4 @@ func (p *parser) warn(msg string) {
 		}
 	}
 	p.warnings = append(p.warnings, msg)
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if strings.EqualFold(a.Name.Local, name) {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// number parses a decimal, NaN when it is not a finite number.
-func number(s string) float64 {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsInf(v, 0) {
-		return math.NaN()
-	}
-	return v
-}
-
-// timeLayouts are the ISO 8601 forms GPX files use; a time without zone
-// is UTC, as the GPX schema says.
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-}
-
-// parseTime returns the UTC time of an ISO 8601 date-time, zero when it
-// is not one.
-func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
 }

@@ -1,23 +1,19 @@
 package gpx
 
 import (
-	"compress/flate"
-	"compress/gzip"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/xmlfile"
 )
 
 // finish builds the decoded file from what the parser kept; failure is
 // the error that stopped it, nil at a clean end.
 func (p *parser) finish(failure error) (*cairn.DecodedFile, error) {
-	if errors.Is(failure, errTooLarge) {
-		return nil, cairn.Errorf(cairn.ETOOLARGE, "GPX: file too large once decompressed (over %d MiB)", maxDecompressed>>20)
+	if errors.Is(failure, xmlfile.ErrTooLarge) {
+		return nil, xmlfile.TooLarge("GPX")
 	}
 	acts := p.activities()
 	if failure != nil {
@@ -46,7 +42,6 @@ func (p *parser) finish(failure error) (*cairn.DecodedFile, error) {
 
 // failureMessage says safely what stopped the parser.
 func (p *parser) failureMessage(err error) string {
-	var syntax *xml.SyntaxError
 	switch {
 	case p.charset != "":
 		return fmt.Sprintf("GPX: unsupported encoding %q", p.charset)
@@ -54,16 +49,8 @@ func (p *parser) failureMessage(err error) string {
 		return "GPX: not a GPX file (the root element is not <gpx>)"
 	case errors.Is(err, errAfterRoot):
 		return "GPX: data after the end of </gpx>"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax) && strings.Contains(syntax.Msg, "unexpected EOF"):
-		return "GPX: unexpected end of file"
-	case errors.Is(err, errTooDeep):
-		return "GPX: elements nested too deep"
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("GPX: invalid XML at line %d", syntax.Line)
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, new(flate.CorruptInputError)):
-		return "GPX: invalid gzip data"
 	}
-	return "GPX: invalid file"
+	return xmlfile.Failure("GPX", err)
 }
 
 // activities returns one activity per track or route with points, or the
@@ -103,7 +90,7 @@ func (p *parser) activity(t *track) cairn.DecodedActivity {
 	if a.Name == "" {
 		a.Name = p.name
 	}
-	a.Start, a.End = timeRange(t.records)
+	a.Start, a.End = xmlfile.TimeRange(t.records)
 	if a.Start.IsZero() {
 		a.Start = p.time // a route or a track without times: the file's date
 	}
@@ -111,20 +98,4 @@ func (p *parser) activity(t *track) cairn.DecodedActivity {
 		a.Metadata["segment_starts"] = t.segments
 	}
 	return a
-}
-
-// timeRange returns the earliest and latest record times.
-func timeRange(records []cairn.Record) (first, last time.Time) {
-	for _, r := range records {
-		if r.Time.IsZero() {
-			continue
-		}
-		if first.IsZero() || r.Time.Before(first) {
-			first = r.Time
-		}
-		if r.Time.After(last) {
-			last = r.Time
-		}
-	}
-	return first, last
 }

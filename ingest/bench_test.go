@@ -10,12 +10,13 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/fit"
+	"github.com/cairn-fit/cairn/fixtures"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 )
 
 // largestFIT returns the biggest valid activity fixture and its records.
 func largestFIT(b *testing.B) ([]byte, int) {
-	dir := filepath.Join(fixtures(b), "fit")
+	dir := fixtures.Dir(b, "fit")
 	entries, _ := os.ReadDir(dir)
 	var best []byte
 	for _, e := range entries {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/fixtures"
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/series"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
@@ -22,27 +23,13 @@ import (
 	"gocloud.dev/blob/fileblob"
 )
 
-// fixtures returns the shared real-device files folder, skipping when absent.
-func fixtures(t testing.TB) string {
+// fixtureDir returns the shared real-device files folder, skipping when absent.
+func fixtureDir(t testing.TB) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "fixtures"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("fixtures folder %s is absent: skipping the real-file tests", dir)
-	}
-	return dir
+	return fixtures.Dir(t, ".")
 }
 
-func broken(name string) bool {
-	for _, s := range []string{"corrupt", "filecrc", "unexpected-eof", "nodata"} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
-}
+func broken(name string) bool { return fixtures.BrokenOnPurpose(name) }
 
 type fixture struct {
 	db     *dbtest.DB
@@ -172,7 +159,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs
 // session totals, broken files fail cleanly or import partially, and a
 // second import creates nothing.
 func TestFixtures(t *testing.T) {
-	dir := fixtures(t)
+	dir := fixtureDir(t)
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		f := setup(t, db)
 		var paths []string
@@ -281,7 +268,7 @@ func deref(p *float64) any {
 }
 
 func TestSeriesStoredLosslessly(t *testing.T) {
-	dir := fixtures(t)
+	dir := fixtureDir(t)
 	f := setup(t, dbtest.Open(t, "sqlite"))
 	res, err := f.importFile(t, filepath.Join(dir, "fit", "garmin-fenix-5-run.fit"))
 	if err != nil {
@@ -325,7 +312,7 @@ func TestSeriesStoredLosslessly(t *testing.T) {
 }
 
 func TestGzipAndTenancy(t *testing.T) {
-	dir := fixtures(t)
+	dir := fixtureDir(t)
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		f := setup(t, db)
 		raw, err := os.ReadFile(filepath.Join(dir, "tcx", "test.tcx"))

@@ -2,6 +2,7 @@ package series
 
 import (
 	"errors"
+	"github.com/cairn-fit/cairn/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,23 +25,13 @@ type stream struct {
 // fixtureMetrics are the metrics the benchmarks extract, position last.
 var fixtureMetrics = []string{"heart_rate", "power", "cadence", "speed", "altitude", "distance", "temperature", "position"}
 
-// fixtureDir finds shared/fixtures/fit beside the repository root, the
-// directory holding go.mod above the working directory.
+// fixtureDir returns shared/fixtures/fit beside the repository root.
 func fixtureDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+	root, ok := fixtures.Root()
+	if !ok {
+		return "", errors.New("no ../shared/fixtures beside the repository")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures", "fit"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, "fit"), nil
 }
 
 // loadStreams decodes every FIT fixture into per-metric streams, skipping

@@ -23,106 +23,43 @@
 package tcx
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/xmlfile"
 )
 
 // Caps that bound the memory one file may take.
 const (
-	maxPoints       = 2_000_000 // per activity
-	maxLaps         = 100_000   // per activity
-	maxActivities   = 10_000
-	maxDecompressed = 1 << 30 // bytes of XML out of a gzip file
-	maxDepth        = 256     // nesting of elements; real files need under 10
+	maxPoints     = 2_000_000 // per activity
+	maxLaps       = 100_000   // per activity
+	maxActivities = 10_000
+	maxDepth      = 256 // nesting of elements; real files need under 10
 )
 
 // Decode reads a TCX file from r. Errors are *cairn.Error (EINVALIDFILE,
 // ETOOLARGE for a gzip bomb) except a failure of r itself, which is
 // returned wrapped.
 func Decode(r io.Reader) (*cairn.DecodedFile, error) {
-	src := &sourceReader{r: r}
-	in, err := uncompress(src)
+	src, in, err := xmlfile.Open(r, "TCX")
 	if err != nil {
 		return nil, err
 	}
 	p := newParser(in)
 	err = p.run()
 	switch {
-	case src.err != nil:
-		return nil, fmt.Errorf("tcx: read: %w", src.err)
-	case src.n == 0:
+	case src.Err != nil:
+		return nil, fmt.Errorf("tcx: read: %w", src.Err)
+	case src.N == 0:
 		return nil, cairn.Errorf(cairn.EINVALIDFILE, "TCX: file is empty")
 	}
 	return p.finish(err)
-}
-
-// sourceReader remembers the first error of the caller's reader, so that
-// it is not mistaken for a broken file.
-type sourceReader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (s *sourceReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err != nil && err != io.EOF && s.err == nil {
-		s.err = err
-	}
-	return n, err
-}
-
-var (
-	errTooLarge = errors.New("tcx: decompressed file too large")
-	errTooDeep  = errors.New("tcx: elements nested too deep")
-)
-
-// uncompress returns the XML of src, gunzipped when it starts with the
-// gzip magic bytes (Strava's bulk export gzips its TCX files).
-func uncompress(src *sourceReader) (io.Reader, error) {
-	br := bufio.NewReader(src)
-	magic, _ := br.Peek(2)
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return br, nil
-	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		if src.err != nil {
-			return nil, fmt.Errorf("tcx: read: %w", src.err)
-		}
-		return nil, cairn.Wrap(cairn.EINVALIDFILE, err, "TCX: invalid gzip data")
-	}
-	return &limitReader{r: zr, left: maxDecompressed}, nil
-}
-
-// limitReader fails with errTooLarge after left bytes: a small gzip file
-// can expand to gigabytes.
-type limitReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	return n, err
 }
 
 // activity is an <Activity> or <Course> as it is read.
@@ -224,7 +161,7 @@ func (p *parser) run() error {
 
 func (p *parser) start(t xml.StartElement) error {
 	if len(p.stack) >= maxDepth {
-		return errTooDeep
+		return xmlfile.ErrTooDeep
 	}
 	name := strings.ToLower(t.Name.Local)
 	p.stack = append(p.stack, name)
@@ -245,10 +182,10 @@ func (p *parser) start(t xml.StartElement) error {
 	case name == "multisportsession":
 		p.inSession, p.legs = true, 0
 	case p.cur == nil && (name == "activity" && p.within("activities") || name == "course" && parent == "courses"):
-		p.openActivity(name, attr(t, "Sport"))
+		p.openActivity(name, xmlfile.Attr(t, "Sport"))
 	case p.cur == nil:
 	case name == "lap" && len(p.stack) == p.curDepth+1:
-		p.lap = &lap{start: parseTime(attr(t, "StartTime")),
+		p.lap = &lap{start: xmlfile.ParseTime(xmlfile.Attr(t, "StartTime")),
 			timer: math.NaN(), distance: math.NaN(), calories: math.NaN(),
 			avgHR: math.NaN(), maxHR: math.NaN(), maxSpeed: math.NaN(), steps: math.NaN()}
 	case name == "trackpoint":
@@ -341,33 +278,33 @@ func (p *parser) pointField(name string) {
 	direct := len(p.stack) == p.ptDepth+1
 	switch {
 	case direct && name == "time":
-		p.pt.Time = parseTime(v)
+		p.pt.Time = xmlfile.ParseTime(v)
 	case name == "latitudedegrees":
-		p.pt.Lat = number(v)
+		p.pt.Lat = xmlfile.Number(v)
 	case name == "longitudedegrees":
-		p.pt.Lon = number(v)
+		p.pt.Lon = xmlfile.Number(v)
 	case direct && name == "altitudemeters":
-		p.pt.Altitude = number(v)
+		p.pt.Altitude = xmlfile.Number(v)
 	case direct && name == "distancemeters":
-		p.pt.Distance = number(v)
+		p.pt.Distance = xmlfile.Number(v)
 	case direct && name == "cadence":
-		p.pt.Cadence = number(v)
+		p.pt.Cadence = xmlfile.Number(v)
 	case name == "value" && p.up(1) == "heartratebpm":
-		p.pt.HeartRate = number(v)
+		p.pt.HeartRate = xmlfile.Number(v)
 	case direct:
 	case name == "speed":
-		p.pt.Speed = number(v)
+		p.pt.Speed = xmlfile.Number(v)
 	case name == "watts":
-		p.pt.Power = number(v)
+		p.pt.Power = xmlfile.Number(v)
 	case name == "runcadence":
-		p.runCad = number(v)
+		p.runCad = xmlfile.Number(v)
 	}
 }
 
 // lapField sets a lap's value from one of its elements (not those of
 // its track, nor of its extensions).
 func (p *parser) lapField(name string) {
-	v := number(string(p.text))
+	v := xmlfile.Number(string(p.text))
 	switch {
 	case p.up(1) == "lap" && name == "totaltimeseconds":
 		p.lap.timer = v
@@ -394,7 +331,7 @@ func (p *parser) activityField(name string) {
 	c := &p.cur.creator
 	switch {
 	case direct && name == "id":
-		p.cur.id = parseTime(v)
+		p.cur.id = xmlfile.ParseTime(v)
 	case direct && (name == "notes" || name == "name"):
 		p.cur.name = v
 	case p.up(1) == "creator" && name == "name":
@@ -415,34 +352,4 @@ func (p *parser) warn(msg string) {
 		}
 	}
 	p.warnings = append(p.warnings, msg)
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if strings.EqualFold(a.Name.Local, name) {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// number parses a decimal, NaN when it is not a finite number.
-func number(s string) float64 {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsInf(v, 0) {
-		return math.NaN()
-	}
-	return v
-}
-
-// parseTime returns the UTC time of an xsd:dateTime, zero when it is not
-// one; a time without zone is taken as UTC.
-func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
 }

@@ -1,24 +1,20 @@
 package tcx
 
 import (
-	"compress/flate"
-	"compress/gzip"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/xmlfile"
 )
 
 // finish builds the decoded file from what the parser kept; failure is
 // the error that stopped it, nil at a clean end.
 func (p *parser) finish(failure error) (*cairn.DecodedFile, error) {
-	if errors.Is(failure, errTooLarge) {
-		return nil, cairn.Errorf(cairn.ETOOLARGE, "TCX: file too large once decompressed (over %d MiB)", maxDecompressed>>20)
+	if errors.Is(failure, xmlfile.ErrTooLarge) {
+		return nil, xmlfile.TooLarge("TCX")
 	}
 	var acts []cairn.DecodedActivity
 	var device *cairn.DeviceInfo
@@ -54,7 +50,6 @@ func (p *parser) finish(failure error) (*cairn.DecodedFile, error) {
 
 // failureMessage says safely what stopped the parser.
 func failureMessage(err error) string {
-	var syntax *xml.SyntaxError
 	var charset unsupportedCharset
 	switch {
 	case errors.As(err, &charset):
@@ -63,16 +58,8 @@ func failureMessage(err error) string {
 		return "TCX: not a TCX file (the root element is not <TrainingCenterDatabase>)"
 	case errors.Is(err, errAfterRoot):
 		return "TCX: data after the end of </TrainingCenterDatabase>"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax) && strings.Contains(syntax.Msg, "unexpected EOF"):
-		return "TCX: unexpected end of file"
-	case errors.Is(err, errTooDeep):
-		return "TCX: elements nested too deep"
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("TCX: invalid XML at line %d", syntax.Line)
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, new(flate.CorruptInputError)):
-		return "TCX: invalid gzip data"
 	}
-	return "TCX: invalid file"
+	return xmlfile.Failure("TCX", err)
 }
 
 func (p *parser) activity(a *activity) cairn.DecodedActivity {
@@ -99,7 +86,7 @@ func (p *parser) activity(a *activity) cairn.DecodedActivity {
 // span returns an activity's start (its Id, else its first lap or point)
 // and end (its last point, else the end of its last lap).
 func span(a *activity) (start, end time.Time) {
-	first, last := timeRange(a.records)
+	first, last := xmlfile.TimeRange(a.records)
 	start = a.id
 	if start.IsZero() && len(a.laps) > 0 {
 		start = a.laps[0].start
@@ -117,21 +104,6 @@ func span(a *activity) (start, end time.Time) {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-func timeRange(records []cairn.Record) (first, last time.Time) {
-	for _, r := range records {
-		if r.Time.IsZero() {
-			continue
-		}
-		if first.IsZero() || r.Time.Before(first) {
-			first = r.Time
-		}
-		if r.Time.After(last) {
-			last = r.Time
-		}
-	}
-	return first, last
-}
 
 func laps(in []lap) []cairn.Lap {
 	out := make([]cairn.Lap, 0, len(in))
