@@ -117,4 +117,8 @@ type ActivityStore interface {
 	// (changed meanwhile) or NOT_FOUND.
 	UpdateActivity(ctx context.Context, a *Activity, seen time.Time) error
 	SoftDeleteActivity(ctx context.Context, id string) error
+	// ActivitiesVersion returns a number that changes whenever any of the
+	// user's activities is created, changed or deleted, so that callers
+	// can cache what they derive from the list.
+	ActivitiesVersion(ctx context.Context, userID string) (int64, error)
 }

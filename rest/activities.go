@@ -1,7 +1,11 @@
 package rest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/rest/api"
@@ -18,14 +22,49 @@ func (s *Server) ListActivities(ctx context.Context, req api.ListActivitiesReque
 	if p.StartDate != nil && p.EndDate != nil && !p.EndDate.After(*p.StartDate) {
 		return nil, cairn.Invalid(map[string]string{"end_date": "must be after start_date"})
 	}
-	list, err := s.Activities.ListActivities(ctx, cairn.ActivityFilter{UserID: req.UserId, Start: p.StartDate,
-		End: p.EndDate, Type: cairn.ActivityType(deref(p.Type)), DeviceID: deref(p.DeviceId),
-		Source: string(deref(p.Source)), IncludeDeleted: deref(p.IncludeDeleted), Page: page})
+	f := cairn.ActivityFilter{UserID: req.UserId, Start: p.StartDate, End: p.EndDate,
+		Type: cairn.ActivityType(deref(p.Type)), DeviceID: deref(p.DeviceId), Source: string(deref(p.Source)),
+		IncludeDeleted: deref(p.IncludeDeleted), Page: page}
+	// The hottest read of the API: a page is encoded once per version of
+	// the user's activities. Reading the version also checks tenancy.
+	version, err := s.Activities.ActivitiesVersion(ctx, f.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return api.ListActivities200JSONResponse{Data: mapSlice(list.Data, activityOut), NextCursor: list.NextCursor,
-		PrevCursor: list.PrevCursor, Total: list.Total}, nil
+	key := pageKey(version, f)
+	if body, ok := s.pages.get(key); ok {
+		return rawResponse{"application/json", body}, nil
+	}
+	list, err := s.Activities.ListActivities(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encodeJSON(api.ListActivities200JSONResponse{Data: mapSlice(list.Data, activityOut),
+		NextCursor: list.NextCursor, PrevCursor: list.PrevCursor, Total: list.Total})
+	if err != nil {
+		return nil, err
+	}
+	s.pages.put(key, body)
+	return rawResponse{"application/json", body}, nil
+}
+
+// pageKey names a page of a user's activities at a version.
+func pageKey(version int64, f cairn.ActivityFilter) string {
+	t := func(p *time.Time) string {
+		if p == nil {
+			return ""
+		}
+		return p.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("%s|%d|%s|%s|%s|%s|%s|%t|%s|%d", f.UserID, version, t(f.Start), t(f.End), f.Type,
+		f.DeviceID, f.Source, f.IncludeDeleted, f.Page.Cursor, f.Page.Limit)
+}
+
+// encodeJSON encodes v as the generated responses do.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	err := json.NewEncoder(&buf).Encode(v)
+	return buf.Bytes(), err
 }
 
 func (s *Server) CreateActivity(ctx context.Context, req api.CreateActivityRequestObject) (api.CreateActivityResponseObject, error) {

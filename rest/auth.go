@@ -58,12 +58,18 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <token>\"")
 	}
-	tok, u, err := s.Tokens.FindTokenUser(ctx, cairn.HashToken(strings.TrimSpace(secret)))
-	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		// No such token, or its user was deleted.
-		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
-	} else if err != nil {
-		return cairn.Actor{}, err
+	hash := cairn.HashToken(strings.TrimSpace(secret))
+	tok, u, cached := s.auth.get(hash, s.Now())
+	if !cached {
+		var err error
+		tok, u, err = s.Tokens.FindTokenUser(ctx, hash)
+		if cairn.ErrorCode(err) == cairn.ENOTFOUND {
+			// No such token, or its user was deleted.
+			return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
+		} else if err != nil {
+			return cairn.Actor{}, err
+		}
+		s.auth.put(hash, tok, u, s.Now())
 	}
 	if why := tok.Usable(s.Now()); why != "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "%s", why)

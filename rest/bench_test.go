@@ -43,7 +43,9 @@ func BenchmarkActivitiesAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	// The production logger, writing nowhere: formatting is part of the cost.
-	s, err := rest.New(deps(b, db, telemetry.NewLogger(io.Discard, 0)))
+	d := deps(b, db, telemetry.NewLogger(io.Discard, 0))
+	d.AuthCacheTTL = 5 * time.Second // as cairn serve runs
+	s, err := rest.New(d)
 	if err != nil {
 		b.Fatal(err)
 	}

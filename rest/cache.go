@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cairn-fit/cairn"
@@ -119,6 +120,10 @@ func (r *recorder) flush(w http.ResponseWriter) {
 	}
 	if r.status == 0 {
 		r.status = http.StatusOK
+	}
+	if r.status != http.StatusNotModified && r.status != http.StatusNoContent {
+		// A known length spares the client chunked decoding.
+		w.Header().Set("Content-Length", strconv.Itoa(r.body.Len()))
 	}
 	w.WriteHeader(r.status)
 	_, _ = w.Write(r.body.Bytes())

@@ -38,6 +38,9 @@ func (r rawResponse) write(w http.ResponseWriter) error {
 
 func (r rawResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r rawResponse) VisitGetMetricsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r rawResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
 
 func (s *Server) GetOpenAPI(ctx context.Context, _ api.GetOpenAPIRequestObject) (api.GetOpenAPIResponseObject, error) {
 	return rawResponse{"application/json", api.OpenAPIJSON}, nil

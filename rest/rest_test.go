@@ -247,3 +247,30 @@ func TestFrozenUser(t *testing.T) {
 		e.wantError("GET", "/v1/users/"+u.ID, e.token(u, time.Hour, cairn.ScopeProfileRead), 403, cairn.EFORBIDDEN)
 	})
 }
+
+func TestAuthCache(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	now := time.Now()
+	d := deps(t, db, nil)
+	d.AuthCacheTTL, d.Now = time.Minute, func() time.Time { return now }
+	s, err := rest.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e := &env{t: t, db: db, srv: srv, api: s}
+	ada := e.user("ada@example.com")
+	tok := e.token(ada, time.Hour, cairn.ScopeProfileRead)
+	if resp := e.do("GET", "/v1/users/"+ada.ID, tok, nil); resp.StatusCode != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode)
+	}
+	if _, err := db.Writer().Exec("UPDATE users SET deleted_at = created_at WHERE id = $1", ada.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Within the TTL the lookup is reused (the store still hides the
+	// deleted user's profile); after it the token no longer authenticates.
+	e.wantError("GET", "/v1/users/"+ada.ID, tok, 404, cairn.ENOTFOUND)
+	now = now.Add(2 * time.Minute)
+	e.wantError("GET", "/v1/users/"+ada.ID, tok, 401, cairn.EUNAUTHENTICATED)
+}

@@ -42,7 +42,13 @@ type Deps struct {
 	Metrics *telemetry.Metrics
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+	// AuthCacheTTL is how long a token's lookup is reused (0: not at
+	// all); revocations and frozen accounts take effect within it.
+	AuthCacheTTL time.Duration
 }
+
+// pageCacheSize bounds the cached pages of activities (about 20 kB each).
+const pageCacheSize = 2000
 
 // Server is the REST API.
 type Server struct {
@@ -52,6 +58,8 @@ type Server struct {
 	// bodies holds each operation's JSON request body type, by pattern.
 	bodies map[string]reflect.Type
 	routes []string
+	pages  *pageCache // encoded pages of activities
+	auth   *authCache
 }
 
 // New returns the API server.
@@ -69,7 +77,8 @@ func New(d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = telemetry.NewMetrics()
 	}
-	return &Server{Deps: d, log: d.Log, ops: ops, bodies: bodyTypes(ops)}, nil
+	return &Server{Deps: d, log: d.Log, ops: ops, bodies: bodyTypes(ops),
+		pages: newPageCache(pageCacheSize), auth: newAuthCache(d.AuthCacheTTL)}, nil
 }
 
 // Handler returns the HTTP handler for every route. Each route runs, in

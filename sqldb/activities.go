@@ -66,6 +66,9 @@ func (db *DB) createActivity(ctx context.Context, q queryer, a *cairn.Activity) 
 	if err != nil {
 		return db.translate(err)
 	}
+	if err := db.bumpVersion(ctx, q, a.UserID); err != nil {
+		return err
+	}
 	return db.bumpCount(ctx, q, groupOf(a), 1)
 }
 
@@ -153,6 +156,9 @@ func (db *DB) SoftDeleteActivity(ctx context.Context, id string) error {
 		}
 		if device.Valid {
 			a.DeviceID = &device.String
+		}
+		if err := db.bumpVersion(ctx, tx.tx, a.UserID); err != nil {
+			return err
 		}
 		return db.moveCount(ctx, tx.tx, groupOf(&a), deletedGroup(&a), 1)
 	})

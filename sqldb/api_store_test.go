@@ -71,7 +71,8 @@ func TestUpdatesAreOptimistic(t *testing.T) {
 }
 
 // TestActivityTotals checks the kept totals against count(*) after a
-// random sequence of inserts, deletes and changes, for every filter.
+// random sequence of inserts, deletes and changes, for every filter, and
+// that every change moves the activities' version.
 func TestActivityTotals(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		u := mustUser(t, db, "ada@example.com")
@@ -91,7 +92,16 @@ func TestActivityTotals(t *testing.T) {
 		var live []cairn.Activity
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		createActivities(t, db, as(other.ID), other.ID, 3, start) // not counted for u
+		version := func() int64 {
+			t.Helper()
+			v, err := db.ActivitiesVersion(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
 		for i := range 60 {
+			before := version()
 			switch op := rng.IntN(4); {
 			case op < 2 || len(live) == 0:
 				a := cairn.Activity{UserID: u.ID, Type: types[rng.IntN(3)], Source: sources[rng.IntN(2)],
@@ -113,7 +123,12 @@ func TestActivityTotals(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if version() == before {
+				t.Fatalf("change %d left the activities' version at %d", i, before)
+			}
 		}
+		_, err := db.ActivitiesVersion(as(other.ID), u.ID)
+		wantCode(t, err, cairn.ENOTFOUND)
 		day := start.Add(30 * time.Hour)
 		filters := []cairn.ActivityFilter{{}, {IncludeDeleted: true}, {Start: &day}, {End: &day, IncludeDeleted: true}}
 		for _, typ := range types {

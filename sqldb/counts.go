@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/cairn-fit/cairn"
@@ -90,6 +91,29 @@ func (db *DB) RecountActivities(ctx context.Context, userID string) error {
 			SELECT user_id, type, source, COALESCE(device_id, ''), deleted_at IS NOT NULL, count(*)
 			FROM activities WHERE user_id = $1
 			GROUP BY user_id, type, source, COALESCE(device_id, ''), deleted_at IS NOT NULL`, userID)
-		return db.translate(err)
+		if err != nil {
+			return db.translate(err)
+		}
+		return db.bumpVersion(ctx, tx.tx, userID)
 	})
+}
+
+// bumpVersion marks a change to the user's activities.
+func (db *DB) bumpVersion(ctx context.Context, q queryer, userID string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO activity_versions (user_id, version) VALUES ($1, 1)
+		ON CONFLICT (user_id) DO UPDATE SET version = activity_versions.version + 1`, userID)
+	return db.translate(err)
+}
+
+// ActivitiesVersion returns the count of changes to the user's activities.
+func (db *DB) ActivitiesVersion(ctx context.Context, userID string) (int64, error) {
+	if err := reach(ctx, userID); err != nil {
+		return 0, err
+	}
+	var v int64
+	err := db.read.QueryRowContext(ctx, "SELECT version FROM activity_versions WHERE user_id = $1", userID).Scan(&v)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return v, db.translate(err)
 }

@@ -70,6 +70,9 @@ func (db *DB) UpdateActivity(ctx context.Context, a *cairn.Activity, seen time.T
 			return err
 		}
 		a.UpdatedAt = next
+		if err := db.bumpVersion(ctx, tx.tx, a.UserID); err != nil {
+			return err
+		}
 		return db.moveCount(ctx, tx.tx, groupOf(old), groupOf(a), 1)
 	})
 }

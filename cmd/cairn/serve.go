@@ -69,7 +69,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
-		Idempotency: s, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket},
+		Idempotency: s, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")

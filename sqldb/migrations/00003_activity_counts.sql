@@ -1,3 +1,6 @@
+-- activity_versions counts every change to a user's activities, in the
+-- same transactions, so that a cached list page is known to be current.
+--
 -- Activity totals per user, kept in the same transaction as every insert,
 -- soft delete and change of type, source or device (sqldb/counts.go), so
 -- that a list's total needs no count(*) over a user's activities: any
@@ -19,5 +22,11 @@ SELECT user_id, type, source, COALESCE(device_id, ''), deleted_at IS NOT NULL, c
 FROM activities
 GROUP BY user_id, type, source, COALESCE(device_id, ''), deleted_at IS NOT NULL;
 
+CREATE TABLE activity_versions (
+    user_id {{.ID}} PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    version {{.BIGINT}} NOT NULL
+);
+
 -- +goose Down
+DROP TABLE activity_versions;
 DROP TABLE activity_counts;
