@@ -11,8 +11,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,34 +61,47 @@ type Allowed struct{ Activity, Health bool }
 // input returns a *cairn.Error (INVALID_FILE, UNSUPPORTED_FILE, …) and
 // writes nothing.
 func (s *Service) Import(ctx context.Context, userID string, allowed Allowed, r io.Reader) (*Result, error) {
+	if err := s.canImport(ctx, userID); err != nil {
+		return nil, err
+	}
 	limit := s.MaxFileSize
 	if limit <= 0 {
 		limit = DefaultMaxFileSize
 	}
-	content, err := readContent(r, limit)
+	staging := fmt.Sprintf("users/%s/originals/incoming-%s", userID, sqldb.NewID())
+	file, hash, err := s.decodeStream(ctx, r, staging, limit)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(content)
-	hash := hex.EncodeToString(sum[:])
+	// Best effort: a leftover staging blob is harmless.
+	defer s.Bucket.Delete(context.WithoutCancel(ctx), staging)
 	if res, err := s.findDuplicate(ctx, userID, hash); res != nil || err != nil {
 		return res, err
-	}
-	file, err := decode(content)
-	if err != nil {
-		return nil, err
 	}
 	if err := allowed.check(file.Kind); err != nil {
 		return nil, err
 	}
 	p := &plan{svc: s, userID: userID, hash: hash, file: file}
 	p.originalKey = fmt.Sprintf("users/%s/originals/%s.%s", userID, hash, file.Format)
-	res, err := p.run(ctx, content)
+	if err := s.Bucket.Copy(ctx, p.originalKey, staging, nil); err != nil {
+		return nil, cairn.Wrap(cairn.EUNAVAILABLE, err, "the blob store is unavailable")
+	}
+	res, err := p.run(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res.FileHash, res.Kind, res.Partial, res.Warnings = hash, file.Kind, file.Partial, file.Warnings
 	return res, nil
+}
+
+// canImport checks that the actor may write userID's data before any of
+// the file is read.
+func (s *Service) canImport(ctx context.Context, userID string) error {
+	a, ok := cairn.ActorFrom(ctx)
+	if !ok || !a.CanReach(userID) {
+		return cairn.Errorf(cairn.ENOTFOUND, "not found")
+	}
+	return nil
 }
 
 func (a Allowed) check(kind string) error {
@@ -150,10 +161,7 @@ type plan struct {
 	pending     errgroup.Group // blob writes the transaction waits for
 }
 
-func (p *plan) run(ctx context.Context, content []byte) (*Result, error) {
-	if err := p.put(ctx, p.originalKey, content); err != nil {
-		return nil, err
-	}
+func (p *plan) run(ctx context.Context) (*Result, error) {
 	var res *Result
 	err := p.svc.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		var err error

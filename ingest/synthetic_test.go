@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/synth"
 	"github.com/muktihari/fit/profile/typedef"
+	"gocloud.dev/blob"
 )
 
 // These tests make their own files, so that a fresh clone tests ingestion
@@ -74,6 +76,20 @@ func TestSyntheticActivity(t *testing.T) {
 		}
 		if n := f.count(t, "activities"); n != 1 {
 			t.Errorf("%d activities, want 1", n)
+		}
+		// Both originals are kept under their hash, nothing staged is left.
+		var originals []string
+		it := f.bucket.List(&blob.ListOptions{Prefix: "users/" + f.user.ID + "/originals/"})
+		for {
+			obj, err := it.Next(f.ctx)
+			if err != nil {
+				break
+			}
+			originals = append(originals, obj.Key)
+		}
+		if len(originals) != 2 || strings.Contains(strings.Join(originals, " "), "incoming") ||
+			!strings.HasSuffix(originals[0], ".fit") && !strings.HasSuffix(originals[1], ".fit") {
+			t.Errorf("originals in the blob store: %v", originals)
 		}
 	})
 }
