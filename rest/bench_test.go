@@ -22,8 +22,10 @@ import (
 // BenchmarkActivitiesAPI serves GET /v1/users/{id}/activities?limit=50
 // over a user's million activities on PostgreSQL (CAIRN_BENCH_ACTIVITIES
 // changes the count): the first page and the ten-thousandth, measured
-// inside the server (handler, auth, store, JSON, ETag, request log), and
-// the throughput wrk reaches over TCP when it is installed.
+// inside the server (handler, auth, store, JSON, ETag, request log) with
+// the page cache (a page already served at the current version) and
+// without it (every request reads the database), and the throughput wrk
+// reaches over TCP when it is installed.
 func BenchmarkActivitiesAPI(b *testing.B) {
 	db := dbtest.Open(b, "postgres")
 	sys := cairn.SystemContext(context.Background())
@@ -43,15 +45,18 @@ func BenchmarkActivitiesAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	// The production logger, writing nowhere: formatting is part of the cost.
-	d := deps(b, db, telemetry.NewLogger(io.Discard, 0))
-	d.AuthCacheTTL = 5 * time.Second // as cairn serve runs
-	s, err := rest.New(d)
-	if err != nil {
-		b.Fatal(err)
+	server := func(pageCache int) http.Handler {
+		d := deps(b, db, telemetry.NewLogger(io.Discard, 0))
+		d.AuthCacheTTL, d.PageCacheSize = 5*time.Second, pageCache // as cairn serve runs
+		s, err := rest.New(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s.Handler()
 	}
-	h := s.Handler()
+	h, uncached := server(0), server(-1)
 	list := "/v1/users/" + u.ID + "/activities"
-	get := func(url string) *httptest.ResponseRecorder {
+	get := func(h http.Handler, url string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", url, nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
 		rec := httptest.NewRecorder()
@@ -68,15 +73,21 @@ func BenchmarkActivitiesAPI(b *testing.B) {
 		var page struct {
 			NextCursor string `json:"next_cursor"`
 		}
-		_ = json.Unmarshal(get(list+"?limit=200&cursor="+cursor).Body.Bytes(), &page)
+		_ = json.Unmarshal(get(uncached, list+"?limit=200&cursor="+cursor).Body.Bytes(), &page)
 		cursor = page.NextCursor
 	}
-	for name, url := range map[string]string{"page=1": list + "?limit=50", "page=10000": list + "?limit=50&cursor=" + cursor} {
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				get(url)
-			}
-		})
+	for _, page := range []string{"1", "10000"} {
+		url := list + "?limit=50"
+		if page != "1" {
+			url += "&cursor=" + cursor
+		}
+		for name, h := range map[string]http.Handler{"uncached": uncached, "cached": h} {
+			b.Run("page="+page+"/"+name, func(b *testing.B) {
+				for b.Loop() {
+					get(h, url)
+				}
+			})
+		}
 	}
 	b.Run("wrk", func(b *testing.B) { runWrk(b, h, list+"?limit=50", secret) })
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/rest/api"
@@ -64,6 +66,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *cairn.Error
 	if status == http.StatusUnauthorized && errors.As(err, &ce) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cairn"`)
+	}
+	if d := cairn.ErrorRetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 	}
 	writeJSON(w, status, errorBody(err))
 }

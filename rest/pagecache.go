@@ -37,6 +37,9 @@ func (c *pageCache) get(key string) ([]byte, bool) {
 }
 
 func (c *pageCache) put(key string, body []byte) {
+	if c.max <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok {

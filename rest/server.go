@@ -45,10 +45,13 @@ type Deps struct {
 	// AuthCacheTTL is how long a token's lookup is reused (0: not at
 	// all); revocations and frozen accounts take effect within it.
 	AuthCacheTTL time.Duration
+	// PageCacheSize is how many encoded pages of activities are kept
+	// (about 20 kB each): 0 for the default, negative for none.
+	PageCacheSize int
 }
 
-// pageCacheSize bounds the cached pages of activities (about 20 kB each).
-const pageCacheSize = 2000
+// defaultPageCacheSize bounds the cached pages of activities.
+const defaultPageCacheSize = 2000
 
 // Server is the REST API.
 type Server struct {
@@ -77,8 +80,11 @@ func New(d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = telemetry.NewMetrics()
 	}
+	if d.PageCacheSize == 0 {
+		d.PageCacheSize = defaultPageCacheSize
+	}
 	return &Server{Deps: d, log: d.Log, ops: ops, bodies: bodyTypes(ops),
-		pages: newPageCache(pageCacheSize), auth: newAuthCache(d.AuthCacheTTL)}, nil
+		pages: newPageCache(d.PageCacheSize), auth: newAuthCache(d.AuthCacheTTL)}, nil
 }
 
 // Handler returns the HTTP handler for every route. Each route runs, in

@@ -55,7 +55,36 @@ func seedRow(userID string, i int, now time.Time) []any {
 		cairn.SourceAPI, "UTC", now, now}
 }
 
+// copyActivities loads the rows with COPY, building the secondary indexes
+// afterwards: sorting once is several times faster than inserting a
+// million keys one by one.
 func copyActivities(ctx context.Context, db *DB, userID string, n int) error {
+	rows, err := db.Pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE tablename = 'activities' AND indexname NOT LIKE '%_pkey'`)
+	if err != nil {
+		return err
+	}
+	indexes, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Name, Def string }])
+	if err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		if _, err := db.Pool.Exec(ctx, "DROP INDEX "+ix.Name); err != nil {
+			return err
+		}
+	}
+	if err := copyRows(ctx, db, userID, n); err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		if _, err := db.Pool.Exec(ctx, ix.Def); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyRows(ctx context.Context, db *DB, userID string, n int) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	_, err := db.Pool.CopyFrom(ctx, pgx.Identifier{"activities"}, seedColumns,
 		pgx.CopyFromFunc(func() func() ([]any, error) {
