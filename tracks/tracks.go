@@ -1,9 +1,11 @@
 // Package tracks reads and writes what is recorded along an activity: its
-// metric series and its route. Both live in the blob store as series
-// blobs (see the series package) under
-// users/{user}/activities/{activity}/{name}.series, with their metadata
-// in the database. The route blob holds the columns lat, lon and alt and
-// is also the position metric's blob.
+// metric series and its route. Both live in the blob store as encoded
+// series (see the series package), with their metadata in the database.
+// A row's blob reference is either a blob of its own (what clients send
+// is stored under users/{user}/activities/{activity}/{name}.series) or
+// "key#name", a part of the bundle an import writes for all the
+// activity's streams. The route's series holds the columns lat, lon and
+// alt and is also the position metric's.
 //
 // The REST API (and later GraphQL) share this package: it slices and
 // downsamples series, simplifies routes and renders them as polylines or

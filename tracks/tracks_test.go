@@ -10,6 +10,7 @@ import (
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/geo"
 	"github.com/cairn-fit/cairn/series"
+	"github.com/cairn-fit/cairn/sqldb"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/tracks"
 	"gocloud.dev/blob/memblob"
@@ -234,4 +235,40 @@ func BenchmarkPointsWindow(b *testing.B) {
 			b.Fatalf("%d points, %v", len(out), err)
 		}
 	}
+}
+
+// TestBundledSeries reads series stored the way an import stores them: one
+// bundle per activity, each row naming its part.
+func TestBundledSeries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		svc, a, _ := setup(t, db)
+		ctx := as(a.UserID)
+		hr, _ := series.EncodePoints([]cairn.Point{{T: 1000, V: 120}, {T: 2000, V: 130}})
+		track, _ := series.Encode([]int64{1000, 2000}, []float64{45, 45.001}, []float64{6, 6.001}, []float64{100, 101})
+		key := "users/" + a.UserID + "/activities/" + a.ID + "/streams"
+		if err := svc.Bucket.WriteAll(ctx, key, series.Bundle(map[string][]byte{"heart_rate": hr, "position": track}), nil); err != nil {
+			t.Fatal(err)
+		}
+		m := tracks.MetricOf(cairn.MetricHeartRate, []int64{1000, 2000}, []float64{120, 130})
+		m.UserID, m.ActivityID, m.BlobKey = a.UserID, a.ID, series.Ref(key, "heart_rate")
+		r := cairn.Route{UserID: a.UserID, ActivityID: a.ID, BlobKey: series.Ref(key, "position"), PointCount: 2}
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if err := tx.UpsertMetrics(ctx, []cairn.Metric{m}); err != nil {
+				return err
+			}
+			return tx.UpsertRoute(ctx, &r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := db.ListMetrics(ctx, cairn.MetricFilter{ActivityID: a.ID})
+		got, err := svc.Series(ctx, a.ID, page.Data[0].ID, tracks.Window{})
+		if err != nil || len(got.Points) != 2 || got.Points[1].V != 130 {
+			t.Fatalf("bundled series: %+v, %v", got, err)
+		}
+		route, err := svc.Route(ctx, a.ID, tracks.FormatGeoJSON, 0)
+		if err != nil || route.Points != 2 {
+			t.Fatalf("bundled route: %+v, %v", route, err)
+		}
+	})
 }
