@@ -2,7 +2,7 @@
 GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-pg generate lint bench fuzz
+.PHONY: run build test test-pg generate lint bench bench-api fuzz
 
 run:
 	$(GO) run ./cmd/cairn serve
@@ -32,6 +32,12 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The API's benchmarks on PostgreSQL, connected as a server on the same
+# host would be (no TLS): a million activities are seeded for the lists.
+BENCH_PG_URL ?= $(PG_URL)?sslmode=disable
+bench-api:
+	CAIRN_TEST_POSTGRES_URL='$(BENCH_PG_URL)' $(GO) test -run '^$$' -bench . -benchmem -v ./sqldb ./rest ./tracks
 
 # Runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
