@@ -112,14 +112,24 @@ func (s *Sim) notify(ath *Athlete, typ string, items []gsum, uploadFrom, uploadT
 		return
 	}
 	if ep.Mode == ModePing && typ != "activityFiles" {
-		q := url.Values{"uploadStartTimeInSeconds": {fmt.Sprint(uploadFrom)}, "uploadEndTimeInSeconds": {fmt.Sprint(uploadTo)}}
-		s.enqueueGarmin(typ, []map[string]any{{"userId": ath.GarminUserID, "uploadStartTimeInSeconds": uploadFrom,
-			"uploadEndTimeInSeconds": uploadTo, "callbackURL": s.cfg.BaseURL + "/wellness-api/rest/" + typ + "?" + q.Encode()}})
+		var pings []map[string]any
+		for from := uploadFrom; from < uploadTo; from += maxPull {
+			pings = append(pings, s.ping(ath, typ, from, min(from+maxPull, uploadTo)))
+		}
+		s.enqueueGarmin(typ, pings)
 		return
 	}
 	for i := 0; i < len(items); i += pushBatch {
 		s.enqueueGarmin(typ, bodies(items[i:min(i+pushBatch, len(items))]))
 	}
+}
+
+// ping is one entry of a ping notification: a pull window of at most a
+// day and the URL that pulls it.
+func (s *Sim) ping(ath *Athlete, typ string, from, to int64) map[string]any {
+	q := url.Values{"uploadStartTimeInSeconds": {fmt.Sprint(from)}, "uploadEndTimeInSeconds": {fmt.Sprint(to)}}
+	return map[string]any{"userId": ath.GarminUserID, "uploadStartTimeInSeconds": from, "uploadEndTimeInSeconds": to,
+		"callbackURL": s.cfg.BaseURL + "/wellness-api/rest/" + typ + "?" + q.Encode()}
 }
 
 // enqueueGarmin queues {typ: entries} for the type's endpoint, if the

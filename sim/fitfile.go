@@ -51,12 +51,12 @@ func fileHeader(a *Activity) []proto.Message {
 
 func record(a *Activity, st *Streams, i int) proto.Message {
 	m := mesgdef.NewRecord(nil).SetTimestamp(a.Start.Add(time.Duration(i) * time.Second)).
-		SetDistanceScaled(st.Distance[i]).SetEnhancedSpeedScaled(st.Velocity[i])
+		SetDistance(fixed(st.Distance[i], 100, 0)).SetEnhancedSpeed(fixed(st.Velocity[i], 1000, 0))
 	if st.LatLng != nil {
 		m.SetPositionLatDegrees(st.LatLng[i][0]).SetPositionLongDegrees(st.LatLng[i][1])
 	}
 	if st.Altitude != nil {
-		m.SetEnhancedAltitudeScaled(st.Altitude[i])
+		m.SetEnhancedAltitude(fixed(st.Altitude[i], 5, 500))
 	}
 	if st.HeartRate != nil {
 		m.SetHeartRate(uint8(st.HeartRate[i]))
@@ -74,7 +74,7 @@ func record(a *Activity, st *Streams, i int) proto.Message {
 func lap(a *Activity, sm *summary) *mesgdef.Lap {
 	l := mesgdef.NewLap(nil).SetTimestamp(a.End()).SetStartTime(a.Start).SetEvent(typedef.EventLap).
 		SetEventType(typedef.EventTypeStop).SetTotalElapsedTimeScaled(float64(sm.Elapsed)).
-		SetTotalTimerTimeScaled(float64(sm.Elapsed)).SetTotalDistanceScaled(sm.Distance).
+		SetTotalTimerTimeScaled(float64(sm.Elapsed)).SetTotalDistance(fixed(sm.Distance, 100, 0)).
 		SetSport(a.sport.FITSport).SetSubSport(a.sport.FITSub)
 	if len(sm.Start) == 2 {
 		l.SetStartPositionLatDegrees(sm.Start[0]).SetStartPositionLongDegrees(sm.Start[1]).
@@ -87,9 +87,9 @@ func session(a *Activity, sm *summary) *mesgdef.Session {
 	m := mesgdef.NewSession(nil).SetTimestamp(a.End()).SetStartTime(a.Start).SetEvent(typedef.EventSession).
 		SetEventType(typedef.EventTypeStop).SetSport(a.sport.FITSport).SetSubSport(a.sport.FITSub).
 		SetTotalElapsedTimeScaled(float64(sm.Elapsed)).SetTotalTimerTimeScaled(float64(sm.Elapsed)).
-		SetTotalMovingTimeScaled(float64(sm.Moving)).SetTotalDistanceScaled(sm.Distance).
-		SetTotalCalories(uint16(math.Round(sm.Calories))).SetEnhancedAvgSpeedScaled(sm.AvgSpeed).
-		SetEnhancedMaxSpeedScaled(sm.MaxSpeed).SetAvgCadence(uint8(math.Round(sm.AvgCadence))).
+		SetTotalMovingTimeScaled(float64(sm.Moving)).SetTotalDistance(fixed(sm.Distance, 100, 0)).
+		SetTotalCalories(uint16(math.Round(sm.Calories))).SetEnhancedAvgSpeed(fixed(sm.AvgSpeed, 1000, 0)).
+		SetEnhancedMaxSpeed(fixed(sm.MaxSpeed, 1000, 0)).SetAvgCadence(uint8(math.Round(sm.AvgCadence))).
 		SetMaxCadence(uint8(sm.MaxCadence)).SetFirstLapIndex(0).SetNumLaps(1).SetTrigger(typedef.SessionTriggerActivityEnd)
 	if sm.HasHR {
 		m.SetAvgHeartRate(uint8(math.Round(sm.AvgHR))).SetMaxHeartRate(uint8(sm.MaxHR))
@@ -106,3 +106,7 @@ func session(a *Activity, sm *summary) *mesgdef.Session {
 	}
 	return m
 }
+
+// fixed is v in a FIT field's integer units. The library's Scaled
+// setters truncate, which would turn 39261.2 m into 39261.19.
+func fixed(v, scale, offset float64) uint32 { return uint32(math.Round((v + offset) * scale)) }

@@ -85,7 +85,7 @@ func TestStravaOAuth(t *testing.T) {
 		t.Errorf("late refresh kept the tokens: %v", fresh)
 	}
 	refresh(t, sv, tok["refresh_token"].(string), http.StatusBadRequest) // spent
-	sv.get(t, "/api/v3/athlete", first, http.StatusOK, nil)               // lives out its time
+	sv.get(t, "/api/v3/athlete", first, http.StatusOK, nil)              // lives out its time
 	clk.Add(31 * time.Minute)
 	var denied map[string]any
 	sv.get(t, "/api/v3/athlete", first, http.StatusUnauthorized, &denied)
