@@ -6,6 +6,7 @@ package cairn
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. They are part of the public API: REST answers them in
@@ -37,6 +38,9 @@ type Error struct {
 	Message string
 	Fields  map[string]string
 	Err     error
+	// RetryAfter, when positive, tells the client how long to wait before
+	// trying again (a RATE_LIMITED error's Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -61,6 +65,22 @@ func Wrap(code string, err error, message string) *Error {
 // Invalid returns a validation error naming the fields that are wrong.
 func Invalid(fields map[string]string) *Error {
 	return &Error{Code: EVALIDATION, Message: "the request is not valid", Fields: fields}
+}
+
+// RateLimited returns a RATE_LIMITED error telling the client to wait
+// retryAfter before trying again.
+func RateLimited(retryAfter time.Duration, message string) *Error {
+	return &Error{Code: ERATELIMITED, Message: message, RetryAfter: retryAfter}
+}
+
+// ErrorRetryAfter returns how long the client should wait before trying
+// again, or 0 when err does not say.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
