@@ -454,7 +454,7 @@ type Activity struct {
 	Partial  bool    `json:"partial"`
 	Provider *string `json:"provider,omitempty"`
 
-	// Rpe Rate of perceived exertion
+	// Rpe Rate of perceived exertion, 1 to 10.
 	Rpe    *int           `json:"rpe"`
 	Source ActivitySource `json:"source"`
 
@@ -494,7 +494,7 @@ type ActivityDetail struct {
 	Partial  bool    `json:"partial"`
 	Provider *string `json:"provider,omitempty"`
 
-	// Rpe Rate of perceived exertion
+	// Rpe Rate of perceived exertion, 1 to 10.
 	Rpe    *int           `json:"rpe"`
 	Source ActivitySource `json:"source"`
 
@@ -690,7 +690,7 @@ type Metric struct {
 	Max       *float64   `json:"max"`
 	Min       *float64   `json:"min"`
 
-	// SamplingRate Samples per second
+	// SamplingRate Samples per second, 0 when irregular.
 	SamplingRate float64    `json:"sampling_rate"`
 	StartTime    *time.Time `json:"start_time"`
 	Type         MetricType `json:"type"`
@@ -742,20 +742,20 @@ type Route struct {
 	End           *LatLng     `json:"end"`
 	Format        RouteFormat `json:"format"`
 
-	// Geojson A GeoJSON Feature holding a LineString
+	// Geojson A GeoJSON Feature holding a LineString, with format=geojson.
 	Geojson *map[string]interface{} `json:"geojson,omitempty"`
 	Id      string                  `json:"id"`
 
 	// PointCount Points in the full-resolution track.
 	PointCount int `json:"point_count"`
 
-	// Polyline Encoded polyline (precision 1e-5)
+	// Polyline Encoded polyline (precision 1e-5), with format=polyline.
 	Polyline *string `json:"polyline,omitempty"`
 
 	// ReturnedPoints Points in this answer.
 	ReturnedPoints int `json:"returned_points"`
 
-	// SimplifyTolerance The tolerance applied
+	// SimplifyTolerance The tolerance applied, in metres.
 	SimplifyTolerance *float64  `json:"simplify_tolerance,omitempty"`
 	Start             *LatLng   `json:"start"`
 	UpdatedAt         time.Time `json:"updated_at"`
@@ -926,7 +926,7 @@ type Workout struct {
 	Id          string    `json:"id"`
 	Name        string    `json:"name"`
 
-	// Sport An activity type
+	// Sport An activity type, or empty.
 	Sport              string        `json:"sport"`
 	Steps              []WorkoutStep `json:"steps"`
 	UpdatedAt          time.Time     `json:"updated_at"`
