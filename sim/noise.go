@@ -39,8 +39,9 @@ func smoothNoise(x float64, keys ...uint64) float64 {
 	i := math.Floor(x)
 	f := x - i
 	f = f * f * (3 - 2*f)
-	a := unit(hash(append(keys, uint64(int64(i)))...))*2 - 1
-	b := unit(hash(append(keys, uint64(int64(i)+1))...))*2 - 1
+	h := hash(keys...)
+	a := unit(mix(h^uint64(int64(i))))*2 - 1
+	b := unit(mix(h^uint64(int64(i)+1)))*2 - 1
 	return a + (b-a)*f
 }
 

@@ -21,6 +21,7 @@ Usage:
   cairn user create    create a user: --email E --name N [--role user|admin] [--password-stdin]
   cairn token create   create a personal access token: --user EMAIL --scopes "…" [--expires 720h]
   cairn import         import FIT, GPX and TCX files or folders: --user EMAIL [--json] PATH...
+  cairn sim            run the Strava/Garmin/weather/geocoding simulator: --addr HOST:PORT --seed N [--fault-rate F]
 
 Every command takes --data-dir and --database-url (or CAIRN_DATA_DIR,
 CAIRN_DATABASE_URL); run "cairn COMMAND -h" for its flags.
@@ -59,6 +60,7 @@ func run(ctx context.Context, e env) int {
 		"user create":  cmdUserCreate,
 		"token create": cmdTokenCreate,
 		"import":       cmdImport,
+		"sim":          cmdSim,
 	}
 	fn, ok := commands[cmd]
 	if !ok {
