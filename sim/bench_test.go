@@ -15,7 +15,7 @@ func benchSim(b *testing.B) (*Sim, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	token, _ := s.IssueToken(providerStrava, "1001", s.Athletes()[0], "activity:read_all")
+	token, _ := s.IssueToken(ProviderStrava, "1001", s.Athletes()[0], "activity:read_all")
 	for _, a := range s.Athletes()[0].Activities {
 		s.summary(a)
 	}

@@ -19,7 +19,7 @@ func outcomes(t *testing.T, seed uint64, rate float64, n int) ([]int, *Sim) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _ := s.IssueToken(providerStrava, "1001", s.Athletes()[0], "read")
+	token, _ := s.IssueToken(ProviderStrava, "1001", s.Athletes()[0], "read")
 	out := make([]int, n)
 	for i := range out {
 		req := httptest.NewRequest(http.MethodGet, "/api/v3/athlete", nil)

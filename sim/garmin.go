@@ -44,7 +44,7 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 
 func (s *Sim) garminAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		t := s.bearer(r, providerGarmin)
+		t := s.bearer(r, ProviderGarmin)
 		if t == nil {
 			garminError(w, http.StatusUnauthorized, "invalid or expired access token")
 			return
@@ -70,7 +70,7 @@ func (s *Sim) garminAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	code := s.secret()
-	s.tokens.codes[code] = &authCode{grant: grant{provider: providerGarmin, clientID: q.Get("client_id"),
+	s.tokens.codes[code] = &authCode{grant: grant{provider: ProviderGarmin, clientID: q.Get("client_id"),
 		athlete: s.pickAthlete(q), scope: "ACTIVITY_EXPORT HEALTH_EXPORT WORKOUT_IMPORT"},
 		redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), expires: s.now().Add(codeTTL)}
 	s.mu.Unlock()
@@ -87,13 +87,13 @@ func (s *Sim) garminToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	switch r.FormValue("grant_type") {
 	case "authorization_code":
-		c := s.takeCode(r.FormValue("code"), providerGarmin, app.ClientID)
+		c := s.takeCode(r.FormValue("code"), ProviderGarmin, app.ClientID)
 		if c != nil && c.redirectURI == r.FormValue("redirect_uri") && c.challenge == s256(r.FormValue("code_verifier")) {
 			t = s.issue(c.grant)
 		}
 	case "refresh_token":
 		old := s.tokens.byRefresh[r.FormValue("refresh_token")]
-		if old != nil && old.provider == providerGarmin && !old.revoked && s.now().Before(old.refreshExpires) {
+		if old != nil && old.provider == ProviderGarmin && !old.revoked && s.now().Before(old.refreshExpires) {
 			t = s.rotate(old)
 		}
 	}

@@ -91,13 +91,14 @@ func TestGarminBackfillPush(t *testing.T) {
 		"dailies": {URL: cb.URL + "/dailies", Mode: ModePush}, "sleeps": {URL: cb.URL + "/sleeps", Mode: ModePush},
 		"hrv": {URL: cb.URL + "/hrv", Mode: ModePush}, "bodyComps": {URL: cb.URL + "/bc", Mode: ModePush},
 		"epochs": {URL: cb.URL + "/epochs", Mode: ModePush}, "activities": {URL: cb.URL + "/act", Mode: ModePush},
+		"activityDetails": {URL: cb.URL + "/details", Mode: ModePush},
 	}})
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerGarmin, "garmin-client", ath, "")
+	token, _ := sv.IssueToken(ProviderGarmin, "garmin-client", ath, "")
 	end := ath.Activities[len(ath.Activities)-1].Start.Truncate(24 * time.Hour)
 	start := end.Add(-7 * 24 * time.Hour)
 	q := "?summaryStartTimeInSeconds=" + itoa(start.Unix()) + "&summaryEndTimeInSeconds=" + itoa(end.Unix())
-	for _, typ := range []string{"dailies", "sleeps", "hrv", "bodyComps", "epochs", "activities"} {
+	for _, typ := range []string{"dailies", "sleeps", "hrv", "bodyComps", "epochs", "activities", "activityDetails"} {
 		if resp, b := sv.call(t, http.MethodGet, "/wellness-api/rest/backfill/"+typ+q, token, nil); resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("backfill %s: %d %s", typ, resp.StatusCode, b)
 		}
@@ -157,9 +158,23 @@ func checkHealthShapes(t *testing.T, got map[string][]map[string]any) {
 	if len(samples) != 5760 {
 		t.Errorf("%d heart rate samples a day, want one every 15 s", len(samples))
 	}
-	for _, a := range got["activities"] {
+	if len(got["activities"]) == 0 || len(got["activityDetails"]) != len(got["activities"]) {
+		t.Fatalf("%d activities, %d activity details", len(got["activities"]), len(got["activityDetails"]))
+	}
+	for i, a := range got["activities"] {
 		requireKeys(t, "activity", a, "summaryId", "activityId", "activityType", "startTimeInSeconds", "durationInSeconds",
 			"distanceInMeters", "averageSpeedInMetersPerSecond", "deviceName")
+		d := got["activityDetails"][i]
+		requireKeys(t, "activity details", d, "summaryId", "activityId", "summary", "samples", "laps")
+		samples := d["samples"].([]any)
+		if len(samples) != int(a["durationInSeconds"].(float64))+1 {
+			t.Errorf("%d samples over %v s", len(samples), a["durationInSeconds"])
+		}
+		requireKeys(t, "sample", samples[len(samples)-1].(map[string]any), "startTimeInSeconds", "speedMetersPerSecond",
+			"totalDistanceInMeters", "timerDurationInSeconds", "clockDurationInSeconds", "movingDurationInSeconds")
+		if last := samples[len(samples)-1].(map[string]any)["totalDistanceInMeters"]; last != a["distanceInMeters"] {
+			t.Errorf("details end at %v m, summary says %v m", last, a["distanceInMeters"])
+		}
 	}
 }
 
@@ -172,7 +187,7 @@ func TestGarminPingPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerGarmin, "garmin-client", ath, "")
+	token, _ := sv.IssueToken(ProviderGarmin, "garmin-client", ath, "")
 	from := ath.Activities[10].Start
 	sv.NotifyGarmin(ath, "sleeps", from, from.Add(3*24*time.Hour))
 	sv.Deliver(t.Context())
@@ -205,7 +220,7 @@ func TestGarminActivityFile(t *testing.T) {
 	cb := newCallback(t)
 	sv := newServer(t, Config{Seed: 8, GarminEndpoints: map[string]Endpoint{"activityFiles": {URL: cb.URL, Mode: ModePush}}})
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerGarmin, "garmin-client", ath, "")
+	token, _ := sv.IssueToken(ProviderGarmin, "garmin-client", ath, "")
 	a := sv.AddActivity(ath)
 	for a.GarminID == 0 {
 		a = sv.AddActivity(ath)
@@ -284,7 +299,7 @@ func checkFIT(t *testing.T, sv *server, a *Activity, file []byte) {
 
 func TestTrainingAPI(t *testing.T) {
 	sv := newServer(t, Config{Seed: 1})
-	token, _ := sv.IssueToken(providerGarmin, "garmin-client", sv.Athletes()[0], "")
+	token, _ := sv.IssueToken(ProviderGarmin, "garmin-client", sv.Athletes()[0], "")
 	workout := `{"workoutName":"5x1k","sport":"RUNNING","description":"Intervals","steps":[
 		{"type":"WorkoutStep","stepOrder":1,"intensity":"WARMUP","durationType":"TIME","durationValue":600},
 		{"type":"WorkoutStep","stepOrder":2,"intensity":"INTERVAL","durationType":"DISTANCE","durationValue":1000}]}`

@@ -12,11 +12,15 @@ import (
 	"time"
 )
 
+// Providers, as IssueToken takes them.
 const (
-	providerStrava = "strava"
-	providerGarmin = "garmin"
-	codeTTL        = 10 * time.Minute
-	garminRefresh  = 90 * 24 * time.Hour
+	ProviderStrava = "strava"
+	ProviderGarmin = "garmin"
+)
+
+const (
+	codeTTL       = 10 * time.Minute
+	garminRefresh = 90 * 24 * time.Hour
 )
 
 // grant is what a user approved: an application's access to an athlete.
@@ -61,11 +65,11 @@ func (s *Sim) secret() string {
 // issue creates a token for g. Callers hold s.mu.
 func (s *Sim) issue(g grant) *token {
 	ttl := s.cfg.StravaTokenTTL
-	if g.provider == providerGarmin {
+	if g.provider == ProviderGarmin {
 		ttl = s.cfg.GarminTokenTTL
 	}
 	t := &token{grant: g, access: s.secret(), refresh: s.secret(), expiresAt: s.now().Add(ttl)}
-	if g.provider == providerGarmin {
+	if g.provider == ProviderGarmin {
 		t.refreshExpires = s.now().Add(garminRefresh)
 	}
 	s.tokens.byAccess[t.access] = t

@@ -154,7 +154,7 @@ func (s *Sim) PushStravaEvent(ev StravaEvent) {
 // that is not revoked. Callers hold s.mu.
 func (s *Sim) authorized(clientID string, athleteID int64) bool {
 	for _, t := range s.tokens.byAccess {
-		if t.provider == providerStrava && t.clientID == clientID && t.athlete.ID == athleteID && !t.revoked {
+		if t.provider == ProviderStrava && t.clientID == clientID && t.athlete.ID == athleteID && !t.revoked {
 			return true
 		}
 	}

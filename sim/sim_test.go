@@ -175,8 +175,8 @@ func TestDeterminism(t *testing.T) {
 		clk := newClock(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 		sv := newServer(t, Config{Seed: seed, Athletes: 2, StravaActivities: 12, Now: clk.Now})
 		ath := sv.Athletes()[1]
-		strava, _ := sv.IssueToken(providerStrava, "1001", ath, "activity:read_all")
-		garmin, _ := sv.IssueToken(providerGarmin, "garmin-client", ath, "")
+		strava, _ := sv.IssueToken(ProviderStrava, "1001", ath, "activity:read_all")
+		garmin, _ := sv.IssueToken(ProviderGarmin, "garmin-client", ath, "")
 		a := ath.Activities[3]
 		day := ath.Activities[5].Start.Unix()
 		paths := []struct{ path, token string }{
@@ -216,7 +216,7 @@ func TestDeterminism(t *testing.T) {
 
 func TestStatsAndReset(t *testing.T) {
 	sv := newServer(t, Config{Seed: 1})
-	token, _ := sv.IssueToken(providerStrava, "1001", sv.Athletes()[0], "activity:read")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", sv.Athletes()[0], "activity:read")
 	sv.get(t, "/api/v3/athlete/activities", token, http.StatusOK, nil)
 	sv.get(t, "/api/v3/athlete/activities", token, http.StatusOK, nil)
 	sv.get(t, "/api/v3/activities/1", token, http.StatusNotFound, nil)

@@ -54,7 +54,7 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 
 func (s *Sim) stravaAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		t := s.bearer(r, providerStrava)
+		t := s.bearer(r, ProviderStrava)
 		if t == nil {
 			stravaError(w, http.StatusUnauthorized, "Authorization Error", "Athlete", "access_token", "invalid")
 			return

@@ -46,7 +46,7 @@ func (s *Sim) stravaAuthorize(w http.ResponseWriter, r *http.Request) {
 	ath := s.pickAthlete(q)
 	s.mu.Lock()
 	code := s.secret()
-	s.tokens.codes[code] = &authCode{grant: grant{provider: providerStrava, clientID: q.Get("client_id"), athlete: ath, scope: scope},
+	s.tokens.codes[code] = &authCode{grant: grant{provider: ProviderStrava, clientID: q.Get("client_id"), athlete: ath, scope: scope},
 		redirectURI: q.Get("redirect_uri"), expires: s.now().Add(codeTTL)}
 	s.mu.Unlock()
 	redirect(w, r, q.Get("redirect_uri"), url.Values{"state": {q.Get("state")}, "code": {code}, "scope": {scope}})
@@ -89,7 +89,7 @@ func (s *Sim) stravaToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sim) stravaExchange(w http.ResponseWriter, r *http.Request, app *App) {
 	s.mu.Lock()
-	c := s.takeCode(r.FormValue("code"), providerStrava, app.ClientID)
+	c := s.takeCode(r.FormValue("code"), ProviderStrava, app.ClientID)
 	var t *token
 	if c != nil {
 		t = s.issue(c.grant)
@@ -143,7 +143,7 @@ func (s *Sim) stravaDeauthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	t := s.tokens.byAccess[access]
-	if t != nil && t.provider == providerStrava {
+	if t != nil && t.provider == ProviderStrava {
 		for _, other := range s.tokens.byAccess {
 			if other.grant == t.grant {
 				other.revoked = true
@@ -153,7 +153,7 @@ func (s *Sim) stravaDeauthorize(w http.ResponseWriter, r *http.Request) {
 			AspectType: "update", OwnerID: t.athlete.ID, Updates: map[string]string{"authorized": "false"}})
 	}
 	s.mu.Unlock()
-	if t == nil || t.provider != providerStrava {
+	if t == nil || t.provider != ProviderStrava {
 		stravaError(w, http.StatusUnauthorized, "Authorization Error", "Athlete", "access_token", "invalid")
 		return
 	}

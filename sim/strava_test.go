@@ -138,7 +138,7 @@ func TestTokenCallBudget(t *testing.T) {
 
 func TestDeauthorize(t *testing.T) {
 	sv := newServer(t, Config{Seed: 3})
-	access, _ := sv.IssueToken(providerStrava, "1001", sv.Athletes()[0], "read")
+	access, _ := sv.IssueToken(ProviderStrava, "1001", sv.Athletes()[0], "read")
 	resp, _ := sv.call(t, http.MethodPost, "/oauth/deauthorize", access, url.Values{})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("deauthorize: %d", resp.StatusCode)
@@ -168,8 +168,8 @@ func listAll(t *testing.T, sv *server, token, query string, perPage int) []int64
 func TestActivitiesPagination(t *testing.T) {
 	sv := newServer(t, Config{Seed: 5, StravaActivities: 60})
 	ath := sv.Athletes()[0]
-	public, _ := sv.IssueToken(providerStrava, "1001", ath, "activity:read")
-	all, _ := sv.IssueToken(providerStrava, "1001", ath, "activity:read_all")
+	public, _ := sv.IssueToken(ProviderStrava, "1001", ath, "activity:read")
+	all, _ := sv.IssueToken(ProviderStrava, "1001", ath, "activity:read_all")
 
 	var want, wantPublic []int64
 	for _, a := range slices.Backward(ath.Activities) {
@@ -212,7 +212,7 @@ func TestActivitiesPagination(t *testing.T) {
 			t.Errorf("%s: %v", bad, body)
 		}
 	}
-	readOnly, _ := sv.IssueToken(providerStrava, "1001", ath, "read")
+	readOnly, _ := sv.IssueToken(ProviderStrava, "1001", ath, "read")
 	sv.get(t, "/api/v3/athlete/activities", readOnly, http.StatusUnauthorized, nil)
 }
 
@@ -226,7 +226,7 @@ var summaryKeys = []string{"resource_state", "athlete", "name", "distance", "mov
 func TestActivityShapes(t *testing.T) {
 	sv := newServer(t, Config{Seed: 11, StravaActivities: 80})
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerStrava, "1001", ath, "activity:read_all")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", ath, "activity:read_all")
 	seen := map[string]bool{}
 	for _, a := range ath.Activities {
 		if seen[a.SportType] {
@@ -238,7 +238,7 @@ func TestActivityShapes(t *testing.T) {
 	if len(seen) < 5 {
 		t.Errorf("only %d sports in 80 activities", len(seen))
 	}
-	other, _ := sv.IssueToken(providerStrava, "1001", newAthlete(99, 0), "activity:read_all")
+	other, _ := sv.IssueToken(ProviderStrava, "1001", newAthlete(99, 0), "activity:read_all")
 	sv.get(t, "/api/v3/activities/"+itoa(ath.Activities[0].ID), other, http.StatusNotFound, nil)
 }
 
@@ -356,7 +356,7 @@ func TestStreamsRespond(t *testing.T) {
 	if late.avg() < early.avg()+15 {
 		t.Errorf("run heart rate %.0f in the first minute, %.0f after ten", early.avg(), late.avg())
 	}
-	token, _ := sv.IssueToken(providerStrava, "1001", sv.Athletes()[0], "activity:read_all")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", sv.Athletes()[0], "activity:read_all")
 	var list []map[string]any
 	sv.get(t, "/api/v3/activities/"+itoa(run.ID)+"/streams?keys=heartrate,watts", token, http.StatusOK, &list)
 	if len(list) != 2 || list[0]["type"] != "distance" || list[1]["type"] != "heartrate" {
@@ -372,8 +372,8 @@ func TestRateLimits(t *testing.T) {
 	sv := newServer(t, Config{Seed: 1, Now: clk.Now, Limits: Limits{Short: 4, Daily: 6, ReadShort: 3, ReadDaily: 100},
 		StravaApps: []App{{"1001", "strava-secret"}, {"2002", "other-secret"}}})
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerStrava, "1001", ath, "read")
-	other, _ := sv.IssueToken(providerStrava, "2002", ath, "read")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", ath, "read")
+	other, _ := sv.IssueToken(ProviderStrava, "2002", ath, "read")
 	expect := func(token string, status int, usage, read string) {
 		t.Helper()
 		hdr := sv.get(t, "/api/v3/athlete", token, status, nil)
@@ -403,7 +403,7 @@ func TestRateLimits(t *testing.T) {
 func TestRateLimitNeverExceeded(t *testing.T) {
 	clk := newClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	sv := newServer(t, Config{Seed: 1, Now: clk.Now, Limits: Limits{Short: 10, Daily: 1000, ReadShort: 5, ReadDaily: 1000}})
-	token, _ := sv.IssueToken(providerStrava, "1001", sv.Athletes()[0], "read")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", sv.Athletes()[0], "read")
 	ok := map[time.Time]int{}
 	for range 120 {
 		resp, _ := sv.call(t, http.MethodGet, "/api/v3/athlete", token, nil)
@@ -428,7 +428,7 @@ func TestPushSubscription(t *testing.T) {
 	sv := newServer(t, Config{Seed: 2})
 	cb := newCallback(t)
 	ath := sv.Athletes()[0]
-	token, _ := sv.IssueToken(providerStrava, "1001", ath, "activity:read")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", ath, "activity:read")
 	app := url.Values{"client_id": {"1001"}, "client_secret": {"strava-secret"}}
 	create := func(verify string) (*http.Response, []byte) {
 		form := url.Values{"client_id": {"1001"}, "client_secret": {"strava-secret"}, "callback_url": {cb.URL + "/hook"},

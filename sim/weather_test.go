@@ -77,7 +77,7 @@ func TestReverseGeocoding(t *testing.T) {
 	}
 	sv.get(t, "/reverse?lat=46&lon=14&format=xml", "", http.StatusBadRequest, nil)
 	// every athlete's activities start somewhere the geocoder knows
-	token, _ := sv.IssueToken(providerStrava, "1001", sv.Athletes()[0], "activity:read_all")
+	token, _ := sv.IssueToken(ProviderStrava, "1001", sv.Athletes()[0], "activity:read_all")
 	var list []map[string]any
 	sv.get(t, "/api/v3/athlete/activities?per_page=50", token, http.StatusOK, &list)
 	for _, a := range list {
