@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,12 +26,12 @@ type env struct {
 	t   *testing.T
 	db  *dbtest.DB
 	srv *httptest.Server
-	log *bytes.Buffer
+	log *syncBuffer
 	api *rest.Server
 }
 
 func newEnv(t *testing.T, db *dbtest.DB) *env {
-	var log bytes.Buffer
+	var log syncBuffer
 	s, err := rest.New(deps(t, db, telemetry.NewLogger(&log, 0)))
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,25 @@ func newEnv(t *testing.T, db *dbtest.DB) *env {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, db: db, srv: srv, log: &log, api: s}
+}
+
+// syncBuffer holds the server's log: a request's line is written after
+// its response, while the test may be reading.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // deps wires the server to the database and an in-memory blob bucket.
