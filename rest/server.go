@@ -139,7 +139,9 @@ func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error)
 	case *api.TooManyValuesForParamError:
 		fields[e.ParamName] = "has too many values"
 	default:
-		fields["body"] = err.Error()
+		// readBody has checked JSON bodies already; what remains are
+		// multipart bodies, and the decoder's words are Go's, not the API's.
+		fields["body"] = "is not a valid body for this operation"
 	}
 	s.writeError(w, r, cairn.Invalid(fields))
 }
