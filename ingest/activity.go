@@ -61,11 +61,17 @@ func (p *plan) group(ctx context.Context, tx *sqldb.Tx, acts []cairn.DecodedActi
 			return nil, false, err
 		}
 	}
+	// The sessions of a multisport file are built side by side.
 	built := make([]*activity, len(acts))
+	var g errgroup.Group
 	for i := range acts {
-		if built[i], err = p.build(ctx, &acts[i], deviceID); err != nil {
-			return nil, false, err
-		}
+		g.Go(func() (err error) {
+			built[i], err = p.build(ctx, &acts[i], deviceID)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, false, err
 	}
 	if len(built) == 1 {
 		if err := built[0].store(ctx, tx); err != nil {
@@ -204,8 +210,15 @@ func (p *plan) build(ctx context.Context, d *cairn.DecodedActivity, deviceID *st
 	if !end.IsZero() && !end.Before(start) {
 		b.act.EndTime = &end
 	}
-	b.summary = analysis.Summarize(*d, summaryOptions())
-	if err := p.series(ctx, b, d.Records); err != nil {
+	// The summary is computed while the series and route are prepared.
+	summarized := make(chan struct{})
+	go func() {
+		defer close(summarized)
+		b.summary = analysis.Summarize(*d, summaryOptions())
+	}()
+	err = p.series(ctx, b, d.Records)
+	<-summarized
+	if err != nil {
 		return nil, err
 	}
 	return b, nil

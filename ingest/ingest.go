@@ -192,6 +192,8 @@ func (p *plan) run(ctx context.Context) (*Result, error) {
 }
 
 func (p *plan) warnOnce(w string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !slices.Contains(p.file.Warnings, w) {
 		p.file.Warnings = append(p.file.Warnings, w)
 	}
