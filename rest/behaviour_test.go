@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -251,4 +252,43 @@ func TestBodyLimits(t *testing.T) {
 	if resp := e.doJSON("POST", "/v1/activities/"+a.Id+"/metrics", tok, sb.String(), nil); resp.StatusCode != 201 {
 		t.Errorf("a %d-byte series: %d", sb.Len(), resp.StatusCode)
 	}
+}
+
+func TestUploadIdempotency(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db)
+		ada := e.user("ada@example.com")
+		c := e.client(e.token(ada, time.Hour, cairn.ScopeActivityWrite, cairn.ScopeActivityRead))
+		upload := func(key, content string) *client.CreateUploadResponse {
+			t.Helper()
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			f, _ := w.CreateFormFile("file", "ride.fit")
+			f.Write([]byte(content))
+			w.Close()
+			// The same bytes each time: a fixed boundary.
+			raw := bytes.ReplaceAll(body.Bytes(), []byte(w.Boundary()), []byte("cairn-boundary"))
+			var params *client.CreateUploadParams
+			if key != "" {
+				params = &client.CreateUploadParams{IdempotencyKey: &key}
+			}
+			r, err := c.CreateUploadWithBodyWithResponse(bg, ada.ID, params, "multipart/form-data; boundary=cairn-boundary", bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		first := upload("u-1", "not really a FIT file")
+		check(t, "upload", 202, first, nil)
+		again := upload("u-1", "not really a FIT file")
+		check(t, "upload retry", 202, again, nil)
+		if again.JSON202.Id != first.JSON202.Id || again.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("retry made upload %s after %s", again.JSON202.Id, first.JSON202.Id)
+		}
+		other := upload("u-1", "another file")
+		wantFields(t, "the key with another file", 422, cairn.EUNPROCESSABLE, "", other, other.Body, nil)
+		if fresh := upload("", "not really a FIT file"); fresh.StatusCode() != 202 || fresh.JSON202.Id == first.JSON202.Id {
+			t.Errorf("without a key: %d", fresh.StatusCode())
+		}
+	})
 }

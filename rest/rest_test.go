@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/ingest"
+	"github.com/cairn-fit/cairn/jobs"
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/cairn-fit/cairn/tracks"
+	"github.com/riverqueue/river"
 	"gocloud.dev/blob/memblob"
 )
 
@@ -64,9 +67,18 @@ func (b *syncBuffer) String() string {
 func deps(t testing.TB, db *dbtest.DB, log *slog.Logger) rest.Deps {
 	bucket := memblob.OpenBucket(nil)
 	t.Cleanup(func() { bucket.Close() })
+	// Uploads are queued for a worker that these tests do not start.
+	uploads := &ingest.Uploads{Service: &ingest.Service{DB: db.DB, Bucket: bucket}}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
+	q, err := jobs.New(db.DB, db.Pool, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads.Queue = q
 	return rest.Deps{Users: db, Tokens: db, Devices: db, Activities: db, Summaries: db, Series: db, Routes: db,
 		Health: db, Workouts: db, Idempotency: db, Tracks: &tracks.Service{DB: db.DB, Bucket: bucket},
-		Ready: db.Ping, Log: log}
+		Uploads: uploads, Ready: db.Ping, Log: log}
 }
 
 func (e *env) user(email string, roles ...string) *cairn.User {
