@@ -58,7 +58,15 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <token>\"")
 	}
-	hash := cairn.HashToken(strings.TrimSpace(secret))
+	if secret = strings.TrimSpace(secret); !strings.HasPrefix(secret, cairn.TokenPrefix) {
+		// Not a personal access token: an OAuth2 access token, if the
+		// authorization server runs.
+		if s.OAuth == nil {
+			return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
+		}
+		return s.OAuth.Introspect(ctx, secret)
+	}
+	hash := cairn.HashToken(secret)
 	tok, u, cached := s.auth.get(hash, s.Now())
 	if !cached {
 		var err error

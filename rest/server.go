@@ -33,6 +33,9 @@ type Deps struct {
 	Health      cairn.HealthStore
 	Workouts    cairn.WorkoutStore
 	Idempotency cairn.IdempotencyStore
+	// OAuth checks bearer tokens that are not personal access tokens
+	// (OAuth2 access tokens); nil refuses them.
+	OAuth cairn.TokenIntrospector
 	// Tracks reads and writes series and routes with their blobs.
 	Tracks *tracks.Service
 	// Ready reports whether the server can serve: database reachable and
@@ -48,6 +51,10 @@ type Deps struct {
 	// PageCacheSize is how many encoded pages of activities are kept
 	// (about 20 kB each): 0 for the default, negative for none.
 	PageCacheSize int
+	// Events lists events for polling clients; Webhooks manages webhook
+	// endpoints and deliveries. Without them those routes answer 503.
+	Events   cairn.EventStore
+	Webhooks cairn.WebhookService
 }
 
 // defaultPageCacheSize bounds the cached pages of activities.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -21,11 +22,18 @@ type Config struct {
 	BlobURL         string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+
+	// OAuth2 authorization server.
+	OAuthIssuer          string        // public base URL; empty: http://<addr>
+	OAuthSecret          string        // token signing secret; empty: generated and kept
+	OAuthAccessLifespan  time.Duration // at most 15 minutes
+	OAuthRefreshLifespan time.Duration
+	OAuthSecretGrace     time.Duration // how long a rotated client secret stays valid
 }
 
 // secretFlags may also be given as a file (CAIRN_X_FILE), for container
 // secrets.
-var secretFlags = map[string]bool{"database-url": true, "blob-url": true}
+var secretFlags = map[string]bool{"database-url": true, "blob-url": true, "oauth-secret": true}
 
 // storageFlags registers the settings every command that touches data takes.
 func (c *Config) storageFlags(fs *flag.FlagSet) {
@@ -40,6 +48,15 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to drain requests and jobs on SIGTERM")
+	c.oauthFlags(fs)
+}
+
+// oauthFlags registers the authorization server's settings.
+func (c *Config) oauthFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.OAuthIssuer, "oauth-issuer", "", "the server's public base URL for OAuth2 (https://…); empty: http://<addr>")
+	fs.StringVar(&c.OAuthSecret, "oauth-secret", "", "secret (32+ bytes) signing OAuth2 tokens; empty: generated on first start and kept")
+	fs.DurationVar(&c.OAuthAccessLifespan, "oauth-access-token-lifespan", 15*time.Minute, "OAuth2 access token lifetime (at most 15m)")
+	fs.DurationVar(&c.OAuthRefreshLifespan, "oauth-refresh-token-lifespan", 30*24*time.Hour, "OAuth2 refresh token lifetime")
 }
 
 // parse reads args, then fills every flag not given on the command line
@@ -93,6 +110,20 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
+	}
+	if c.OAuthIssuer != "" {
+		if u, err := url.Parse(c.OAuthIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			errs = append(errs, errors.New("--oauth-issuer must be an http(s) base URL without a path"))
+		}
+	}
+	if c.OAuthSecret != "" && len(c.OAuthSecret) < 32 {
+		errs = append(errs, errors.New("--oauth-secret must be at least 32 bytes"))
+	}
+	if c.OAuthAccessLifespan < 0 || c.OAuthAccessLifespan > 15*time.Minute {
+		errs = append(errs, errors.New("--oauth-access-token-lifespan must be between 0 and 15m"))
+	}
+	if c.OAuthRefreshLifespan < 0 || c.OAuthSecretGrace < 0 {
+		errs = append(errs, errors.New("OAuth lifespans and grace periods must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -20,6 +20,8 @@ Usage:
   cairn migrate        apply database migrations and exit
   cairn user create    create a user: --email E --name N [--role user|admin] [--password-stdin]
   cairn token create   create a personal access token: --user EMAIL --scopes "…" [--expires 720h]
+  cairn oauth-client create   register an OAuth2 client: --name N --grant-types "…" --scopes "…" [--redirect-uri U] [--public]
+  cairn oauth-client rotate   new secret for a client (the old one stays valid --oauth-secret-grace): --client-id ID
   cairn import         import FIT, GPX and TCX files or folders: --user EMAIL [--json] PATH...
   cairn sim            run the Strava/Garmin/weather/geocoding simulator: --addr HOST:PORT --seed N [--fault-rate F]
 
@@ -54,13 +56,18 @@ func run(ctx context.Context, e env) int {
 	if (cmd == "user" || cmd == "token") && len(rest) > 0 && rest[0] == "create" {
 		cmd, rest = cmd+" create", rest[1:]
 	}
+	if cmd == "oauth-client" && len(rest) > 0 && (rest[0] == "create" || rest[0] == "rotate") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
 	commands := map[string]func(context.Context, env, []string) error{
-		"serve":        cmdServe,
-		"migrate":      cmdMigrate,
-		"user create":  cmdUserCreate,
-		"token create": cmdTokenCreate,
-		"import":       cmdImport,
-		"sim":          cmdSim,
+		"serve":               cmdServe,
+		"migrate":             cmdMigrate,
+		"user create":         cmdUserCreate,
+		"token create":        cmdTokenCreate,
+		"oauth-client create": cmdOAuthClientCreate,
+		"oauth-client rotate": cmdOAuthClientRotate,
+		"import":              cmdImport,
+		"sim":                 cmdSim,
 	}
 	fn, ok := commands[cmd]
 	if !ok {

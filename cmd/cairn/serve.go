@@ -66,10 +66,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var draining atomic.Bool
+	auth, err := newOAuthServer(ctx, &c, s, log, metrics)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
-		Idempotency: s, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
+		Idempotency: s, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
@@ -82,7 +87,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
-	full := api.Handler()
+	full := withOAuth(api.Handler(), auth)
 	handler.Store(&full)
 	log.Info("ready", "database", s.Dialect())
 
@@ -113,7 +118,11 @@ func shutdown(srv *http.Server, timeout time.Duration) {
 
 func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, log *slog.Logger) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.PurgeWorker{Purge: s.PurgeExpired})
+	river.AddWorker(workers, &jobs.PurgeWorker{Purge: func(ctx context.Context, now time.Time) (int64, error) {
+		n, err := s.PurgeExpired(ctx, now)
+		m, oerr := s.PurgeExpiredOAuth(ctx, now)
+		return n + m, errors.Join(err, oerr)
+	}})
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
 		Workers:      workers,
