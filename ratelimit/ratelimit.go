@@ -1,6 +1,6 @@
 // Package ratelimit slows down guessing: per-IP and per-account token
-// buckets (golang.org/x/time/rate) for login, token, device-code entry and
-// MFA verification, plus a backoff that grows with consecutive failures
+// buckets (golang.org/x/time/rate) for login, token, device-code entry,
+// MFA verification and password reset mails, plus a backoff that grows with consecutive failures
 // and resets on success.
 //
 // Callers ask Allow before checking a credential and report the outcome
@@ -31,6 +31,9 @@ const (
 	Token      Action = "token"       // OAuth token endpoint; account: the client id
 	DeviceCode Action = "device_code" // device authorization user-code entry; account: the user
 	MFA        Action = "mfa"         // TOTP, recovery code or passkey check; account: the user
+	// PasswordReset is asking for a reset mail; account: the email. It
+	// only has rates (asking never fails), against mail floods.
+	PasswordReset Action = "password_reset"
 )
 
 // Rule limits one action.
@@ -59,6 +62,7 @@ func DefaultRules() map[Action]Rule {
 			FreeFailures: 3, Backoff: 2 * time.Second, MaxBackoff: 15 * time.Minute, ForgetAfter: time.Hour},
 		MFA: {IP: rate.Every(2 * time.Second), IPBurst: 10, Account: rate.Every(6 * time.Second), AccountBurst: 5,
 			FreeFailures: 3, Backoff: 2 * time.Second, MaxBackoff: 15 * time.Minute, ForgetAfter: time.Hour},
+		PasswordReset: {IP: rate.Every(10 * time.Second), IPBurst: 5, Account: rate.Every(5 * time.Minute), AccountBurst: 3},
 	}
 }
 
