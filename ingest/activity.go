@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-fit/cairn/geo"
 	"github.com/cairn-fit/cairn/series"
 	"github.com/cairn-fit/cairn/sqldb"
+	"github.com/cairn-fit/cairn/tracks"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -77,10 +78,16 @@ func (p *plan) group(ctx context.Context, tx *sqldb.Tx, acts []cairn.DecodedActi
 		if err := built[0].store(ctx, tx); err != nil {
 			return nil, false, err
 		}
+		if err := activityCreated(ctx, tx, &built[0].act); err != nil {
+			return nil, false, err
+		}
 		return []string{built[0].act.ID}, true, p.addSource(ctx, tx, built[0].act.ID)
 	}
 	parent := multisportParent(built, deviceID, p.userID)
 	if err := parent.store(ctx, tx); err != nil {
+		return nil, false, err
+	}
+	if err := activityCreated(ctx, tx, &parent.act); err != nil {
 		return nil, false, err
 	}
 	ids = []string{parent.act.ID}
@@ -92,6 +99,13 @@ func (p *plan) group(ctx context.Context, tx *sqldb.Tx, acts []cairn.DecodedActi
 		ids = append(ids, b.act.ID)
 	}
 	return ids, true, p.addSource(ctx, tx, parent.act.ID)
+}
+
+// activityCreated records activity.created for a top-level activity (a
+// multisport file's parent, not its sessions) in the transaction.
+func activityCreated(ctx context.Context, tx *sqldb.Tx, a *cairn.Activity) error {
+	ev := cairn.ActivityEvent(cairn.EventActivityCreated, a)
+	return tx.AppendEvent(ctx, &ev)
 }
 
 // recordings splits a file's activities into recordings: for FIT, a new
@@ -121,8 +135,20 @@ func span(acts []cairn.DecodedActivity) (start, end time.Time) {
 }
 
 func (p *plan) addSource(ctx context.Context, tx *sqldb.Tx, activityID string) error {
-	return tx.AddActivitySource(ctx, &cairn.ActivitySource{ActivityID: activityID, UserID: p.userID,
-		Source: cairn.SourceFile, FileHash: p.hash})
+	src := p.origin()
+	src.ActivityID, src.UserID = activityID, p.userID
+	return tx.AddActivitySource(ctx, &src)
+}
+
+// origin is where the plan's activities come from: a file, or a
+// provider's record (StoreProvider).
+func (p *plan) origin() cairn.ActivitySource {
+	if p.provider != nil {
+		src := *p.provider
+		src.FileHash = p.hash
+		return src
+	}
+	return cairn.ActivitySource{Source: cairn.SourceFile, FileHash: p.hash}
 }
 
 // device finds the user's device that recorded the file, registering it
@@ -201,9 +227,10 @@ func (p *plan) build(ctx context.Context, d *cairn.DecodedActivity, deviceID *st
 	if err != nil {
 		return nil, cairn.Wrap(cairn.EINVALIDFILE, err, "the file's metadata cannot be stored")
 	}
+	src := p.origin()
 	b.act = cairn.Activity{ID: id, UserID: p.userID, DeviceID: deviceID, Type: d.Type, Sport: d.Sport,
-		Name: d.Name, StartTime: start, Source: cairn.SourceFile, RawFileRef: p.originalKey,
-		FileHash: p.hash, Partial: p.file.Partial, Metadata: metadata}
+		Name: d.Name, StartTime: start, Source: src.Source, Provider: src.Provider, ExternalID: src.ExternalID,
+		RawFileRef: p.originalKey, FileHash: p.hash, Partial: p.file.Partial, Metadata: metadata}
 	if !b.act.Type.Valid() {
 		b.act.Type = cairn.ActivityOther
 	}
@@ -257,7 +284,7 @@ func (p *plan) series(ctx context.Context, b *activity, records []cairn.Record) 
 	}
 	for _, s := range streams {
 		if ts, vs := column(records, s.get); len(vs) > 0 {
-			describe(metricOf(s.typ, ts, vs), ts, vs)
+			describe(tracks.MetricOf(s.typ, ts, vs), ts, vs)
 		}
 	}
 	if track := geo.Track(records); len(track) > 0 {
@@ -267,7 +294,7 @@ func (p *plan) series(ctx context.Context, b *activity, records []cairn.Record) 
 		ts, lat, lon, alt := trackColumns(records, track)
 		r.UserID, r.BlobKey = p.userID, series.Ref(key, string(cairn.MetricPosition))
 		b.route = &r
-		describe(metricOf(cairn.MetricPosition, ts, nil), ts, lat, lon, alt)
+		describe(tracks.MetricOf(cairn.MetricPosition, ts, nil), ts, lat, lon, alt)
 	}
 	if len(parts) == 0 {
 		return nil
@@ -320,28 +347,6 @@ func column(records []cairn.Record, get func(*cairn.Record) float64) ([]int64, [
 		}
 	}
 	return ts, vs
-}
-
-// metricOf computes a series' metadata: count, time span, sampling rate
-// and, for scalar series, min, max and mean.
-func metricOf(typ cairn.MetricType, ts []int64, vs []float64) cairn.Metric {
-	m := cairn.Metric{Type: typ, Unit: cairn.MetricTypes[typ], Count: len(ts)}
-	if n := len(ts); n > 0 && ts[0] != 0 {
-		first, last := time.UnixMilli(ts[0]).UTC(), time.UnixMilli(ts[n-1]).UTC()
-		m.StartTime, m.EndTime = &first, &last
-		if span := last.Sub(first).Seconds(); n > 1 && span > 0 {
-			m.SamplingRate = math.Round(float64(n-1)/span*1000) / 1000
-		}
-	}
-	if len(vs) > 0 {
-		lo, hi, sum := vs[0], vs[0], 0.0
-		for _, v := range vs {
-			lo, hi, sum = math.Min(lo, v), math.Max(hi, v), sum+v
-		}
-		avg := sum / float64(len(vs))
-		m.Min, m.Max, m.Avg = &lo, &hi, &avg
-	}
-	return m
 }
 
 func millis(t time.Time) int64 {

@@ -156,9 +156,12 @@ type plan struct {
 	hash        string
 	file        *cairn.DecodedFile
 	originalKey string
-	blobs       []string // written so far, removed if the transaction fails
-	mu          sync.Mutex
-	pending     errgroup.Group // blob writes the transaction waits for
+	// provider, when set, is the provider record the activities come
+	// from (StoreProvider); nil for files.
+	provider *cairn.ActivitySource
+	blobs    []string // written so far, removed if the transaction fails
+	mu       sync.Mutex
+	pending  errgroup.Group // blob writes the transaction waits for
 }
 
 func (p *plan) run(ctx context.Context) (*Result, error) {
