@@ -147,10 +147,13 @@ func (w *UploadWorker) Work(ctx context.Context, job *river.Job[UploadArgs]) err
 	res, err := w.ingest(ctx, up, Allowed{Activity: args.Activity, Health: args.Health})
 	if err != nil {
 		var ce *cairn.Error
-		if !errors.As(err, &ce) || ce.Code == cairn.EUNAVAILABLE || ce.Code == cairn.EINTERNAL {
+		retryable := !errors.As(err, &ce) || ce.Code == cairn.EUNAVAILABLE || ce.Code == cairn.EINTERNAL
+		if retryable && job.Attempt < job.MaxAttempts {
 			return err // River retries
 		}
-		up.Status, up.Error = cairn.UploadFailed, &cairn.UploadError{Code: ce.Code, Message: ce.Message}
+		// A bad file, or the last attempt: the upload says why it failed
+		// rather than staying "processing" for ever.
+		up.Status, up.Error = cairn.UploadFailed, &cairn.UploadError{Code: cairn.ErrorCode(err), Message: cairn.ErrorMessage(err)}
 	} else {
 		up.Status = cairn.UploadCompleted
 		if res.Status == Duplicate {
