@@ -397,7 +397,9 @@ func (db *DB) EnsureOAuthSecret(ctx context.Context, candidate []byte) ([]byte, 
 }
 
 // PurgeExpiredOAuth deletes expired codes, tokens, device grants and web
-// sessions; it runs as the system.
+// sessions; it runs as the system. A spent refresh token is kept until
+// it expires, so a reuse is recognised (and its family revoked) for as
+// long as the token itself could have been used.
 func (db *DB) PurgeExpiredOAuth(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, table := range []string{"oauth_tokens", "oauth_device_grants", "web_sessions"} {
