@@ -106,17 +106,19 @@ type ActivitySource struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// ActivityStore persists activities.
+// ActivityStore persists activities. The write methods record the events
+// they are given (activity.created, …, built from the activity as stored)
+// in the transaction of the change.
 type ActivityStore interface {
-	CreateActivity(ctx context.Context, a *Activity) error
+	CreateActivity(ctx context.Context, a *Activity, events ...EventType) error
 	// FindActivity returns the activity, deleted or not.
 	FindActivity(ctx context.Context, id string) (*Activity, error)
 	ListActivities(ctx context.Context, f ActivityFilter) (*Page[Activity], error)
 	// UpdateActivity writes a's mutable fields when the stored activity is
 	// live and still has UpdatedAt == seen; otherwise PRECONDITION_FAILED
 	// (changed meanwhile) or NOT_FOUND.
-	UpdateActivity(ctx context.Context, a *Activity, seen time.Time) error
-	SoftDeleteActivity(ctx context.Context, id string) error
+	UpdateActivity(ctx context.Context, a *Activity, seen time.Time, events ...EventType) error
+	SoftDeleteActivity(ctx context.Context, id string, events ...EventType) error
 	// ActivitiesVersion returns a number that changes whenever any of the
 	// user's activities is created, changed or deleted, so that callers
 	// can cache what they derive from the list.

@@ -51,6 +51,9 @@ type Config struct {
 	// PollInterval is how often workers look for new jobs when they are not
 	// notified (always on SQLite).
 	PollInterval time.Duration
+	// Queues are worked besides the default queue (which MaxWorkers
+	// sizes), by name.
+	Queues map[string]river.QueueConfig
 }
 
 // Queue inserts and runs jobs.
@@ -67,8 +70,12 @@ type runner interface {
 // New builds a queue for the store; pool is the pgx pool on PostgreSQL and
 // nil on SQLite.
 func New(db *sqldb.DB, pool *pgxpool.Pool, cfg Config) (*Queue, error) {
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.MaxWorkers, 1)}}
+	for name, qc := range cfg.Queues {
+		queues[name] = qc
+	}
 	rc := &river.Config{
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.MaxWorkers, 1)}},
+		Queues:       queues,
 		Workers:      cfg.Workers,
 		PeriodicJobs: cfg.PeriodicJobs,
 		Logger:       cfg.Logger,
@@ -104,6 +111,12 @@ func (q *Queue) Stop(ctx context.Context) error { return q.runner.Stop(ctx) }
 // InsertTx enqueues a job inside tx: it runs only if tx commits.
 func (q *Queue) InsertTx(ctx context.Context, tx *sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 	_, err := q.inserter.InsertTx(ctx, tx.SQL(), args, opts)
+	return err
+}
+
+// InsertManyTx enqueues several jobs inside tx, in one statement.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sqldb.Tx, params []river.InsertManyParams) error {
+	_, err := q.inserter.InsertManyTx(ctx, tx.SQL(), params)
 	return err
 }
 

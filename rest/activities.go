@@ -89,7 +89,7 @@ func (s *Server) CreateActivity(ctx context.Context, req api.CreateActivityReque
 	if _, err := s.Users.FindUser(ctx, a.UserID); err != nil {
 		return nil, err
 	}
-	if err := s.Activities.CreateActivity(ctx, a); err != nil {
+	if err := s.Activities.CreateActivity(ctx, a, cairn.EventActivityCreated); err != nil {
 		return nil, err
 	}
 	d, err := s.activityDetail(ctx, a)
@@ -133,7 +133,7 @@ func (s *Server) UpdateActivity(ctx context.Context, req api.UpdateActivityReque
 		if err := patch.Apply(a); err != nil {
 			return err
 		}
-		return s.Activities.UpdateActivity(ctx, a, seen)
+		return s.Activities.UpdateActivity(ctx, a, seen, cairn.EventActivityUpdated)
 	})
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (s *Server) UpdateActivity(ctx context.Context, req api.UpdateActivityReque
 }
 
 func (s *Server) DeleteActivity(ctx context.Context, req api.DeleteActivityRequestObject) (api.DeleteActivityResponseObject, error) {
-	if err := s.Activities.SoftDeleteActivity(ctx, req.ActivityId); err != nil {
+	if err := s.Activities.SoftDeleteActivity(ctx, req.ActivityId, cairn.EventActivityDeleted); err != nil {
 		return nil, err
 	}
 	return api.DeleteActivity204Response{}, nil

@@ -51,6 +51,10 @@ type Deps struct {
 	// PageCacheSize is how many encoded pages of activities are kept
 	// (about 20 kB each): 0 for the default, negative for none.
 	PageCacheSize int
+	// Events lists events for polling clients; Webhooks manages webhook
+	// endpoints and deliveries. Without them those routes answer 503.
+	Events   cairn.EventStore
+	Webhooks cairn.WebhookService
 }
 
 // defaultPageCacheSize bounds the cached pages of activities.

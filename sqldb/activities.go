@@ -32,9 +32,14 @@ func scanActivity(s interface{ Scan(...any) error }) (*cairn.Activity, error) {
 	return &a, err
 }
 
-// CreateActivity inserts a.
-func (db *DB) CreateActivity(ctx context.Context, a *cairn.Activity) error {
-	return db.InTx(ctx, func(tx *Tx) error { return tx.CreateActivity(ctx, a) })
+// CreateActivity inserts a, with the given events about it.
+func (db *DB) CreateActivity(ctx context.Context, a *cairn.Activity, events ...cairn.EventType) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.CreateActivity(ctx, a); err != nil {
+			return err
+		}
+		return tx.activityEvents(ctx, a, events)
+	})
 }
 
 // CreateActivity inserts a inside the transaction.
@@ -138,7 +143,7 @@ func (db *DB) ListActivities(ctx context.Context, f cairn.ActivityFilter) (*cair
 
 // SoftDeleteActivity marks an activity deleted; it stays readable with
 // include_deleted for compliance exports.
-func (db *DB) SoftDeleteActivity(ctx context.Context, id string) error {
+func (db *DB) SoftDeleteActivity(ctx context.Context, id string, events ...cairn.EventType) error {
 	var b argList
 	own, err := ownerFilter(ctx, &b, "user_id")
 	if err != nil {
@@ -158,6 +163,10 @@ func (db *DB) SoftDeleteActivity(ctx context.Context, id string) error {
 			a.DeviceID = &device.String
 		}
 		if err := db.bumpVersion(ctx, tx.tx, a.UserID); err != nil {
+			return err
+		}
+		a.ID = id
+		if err := tx.activityEvents(ctx, &a, events); err != nil {
 			return err
 		}
 		return db.moveCount(ctx, tx.tx, groupOf(&a), deletedGroup(&a), 1)

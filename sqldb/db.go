@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-fit/cairn"
@@ -37,6 +38,8 @@ type DB struct {
 	d           Dialect
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+	// outbox enqueues webhook deliveries' jobs (see events.go).
+	outbox atomic.Pointer[outboxHolder]
 }
 
 // New returns a store over the given connections.

@@ -47,7 +47,7 @@ func (db *DB) guarded(ctx context.Context, q queryer, res sql.Result, err error,
 // UpdateActivity writes a's user-editable fields when the stored activity
 // is live and was last changed at seen, moving its count when its type or
 // device changes.
-func (db *DB) UpdateActivity(ctx context.Context, a *cairn.Activity, seen time.Time) error {
+func (db *DB) UpdateActivity(ctx context.Context, a *cairn.Activity, seen time.Time, events ...cairn.EventType) error {
 	if err := reach(ctx, a.UserID); err != nil {
 		return err
 	}
@@ -71,6 +71,9 @@ func (db *DB) UpdateActivity(ctx context.Context, a *cairn.Activity, seen time.T
 		}
 		a.UpdatedAt = next
 		if err := db.bumpVersion(ctx, tx.tx, a.UserID); err != nil {
+			return err
+		}
+		if err := tx.activityEvents(ctx, a, events); err != nil {
 			return err
 		}
 		return db.moveCount(ctx, tx.tx, groupOf(old), groupOf(a), 1)
