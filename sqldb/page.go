@@ -102,11 +102,13 @@ func queryPage[T any](ctx context.Context, db *DB, q pageQuery, scan func(*sql.R
 	if err != nil {
 		return nil, err
 	}
-	rows, err := fetchKeyed(ctx, db, q, cur, limit+1, scan)
+	// A cursor's own direction holds unless the request goes backward.
+	backwards := q.page.Backward || (cur != nil && cur.Dir == "prev")
+	rows, err := fetchKeyed(ctx, db, q, cur, backwards, limit+1, scan)
 	if err != nil {
 		return nil, err
 	}
-	return buildPage(q.filter, cur, rows, limit, total), nil
+	return buildPage(q.filter, cur, backwards, rows, limit, total, q.page.RowCursors), nil
 }
 
 func countRows(ctx context.Context, db *DB, q pageQuery) (int, error) {
@@ -116,16 +118,15 @@ func countRows(ctx context.Context, db *DB, q pageQuery) (int, error) {
 	return n, db.translate(err)
 }
 
-func fetchKeyed[T any](ctx context.Context, db *DB, q pageQuery, cur *cursor, n int, scan func(*sql.Rows) (keyed[T], error)) ([]keyed[T], error) {
+func fetchKeyed[T any](ctx context.Context, db *DB, q pageQuery, cur *cursor, backwards bool, n int, scan func(*sql.Rows) (keyed[T], error)) ([]keyed[T], error) {
 	where := append([]string(nil), q.where...)
 	args := argList{args: append([]any(nil), q.args.args...)}
-	order := "DESC"
+	order, op := "DESC", "<"
+	if backwards {
+		order, op = "ASC", ">"
+	}
 	if cur != nil {
 		t, _ := time.Parse(time.RFC3339Nano, cur.Time) // checked in decodeCursor
-		op := "<"
-		if cur.Dir == "prev" {
-			op, order = ">", "ASC"
-		}
 		key := db.t
 		if q.key != nil {
 			key = q.key
@@ -150,7 +151,7 @@ func fetchKeyed[T any](ctx context.Context, db *DB, q pageQuery, cur *cursor, n 
 	if err := rows.Err(); err != nil {
 		return nil, db.translate(err)
 	}
-	if cur != nil && cur.Dir == "prev" {
+	if backwards {
 		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 			out[i], out[j] = out[j], out[i]
 		}
@@ -160,9 +161,8 @@ func fetchKeyed[T any](ctx context.Context, db *DB, q pageQuery, cur *cursor, n 
 
 // buildPage trims the look-ahead row and sets the cursors. Rows arrive
 // newest first; when paging backwards the look-ahead row is the newest.
-func buildPage[T any](filter string, cur *cursor, rows []keyed[T], limit, total int) *cairn.Page[T] {
+func buildPage[T any](filter string, cur *cursor, backwards bool, rows []keyed[T], limit, total int, withCursors bool) *cairn.Page[T] {
 	more := len(rows) > limit
-	backwards := cur != nil && cur.Dir == "prev"
 	if more {
 		if backwards {
 			rows = rows[1:]
@@ -180,7 +180,16 @@ func buildPage[T any](filter string, cur *cursor, rows []keyed[T], limit, total 
 	mk := func(k keyed[T], dir string) *string {
 		return encodeCursor(cursor{Filter: filter, Dir: dir, Time: k.time.UTC().Format(time.RFC3339Nano), ID: k.id})
 	}
-	if (!backwards && more) || backwards {
+	if withCursors {
+		// A row's cursor goes on past it; a backward request turns it round.
+		p.Cursors = make([]string, len(rows))
+		for i, r := range rows {
+			p.Cursors[i] = *mk(r, "next")
+		}
+	}
+	// Backward from a cursor, the cursor's row and those after it remain;
+	// backward from the end of the list, nothing does.
+	if (!backwards && more) || (backwards && cur != nil) {
 		p.NextCursor = mk(rows[len(rows)-1], "next")
 	}
 	if (backwards && more) || (!backwards && cur != nil) {
@@ -188,3 +197,4 @@ func buildPage[T any](filter string, cur *cursor, rows []keyed[T], limit, total 
 	}
 	return p
 }
+
