@@ -10,6 +10,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/cairn-fit/cairn/mail"
+	"github.com/cairn-fit/cairn/secrets"
 )
 
 // Config is every setting of cairn, parsed once from flags, CAIRN_*
@@ -29,11 +32,18 @@ type Config struct {
 	OAuthAccessLifespan  time.Duration // at most 15 minutes
 	OAuthRefreshLifespan time.Duration
 	OAuthSecretGrace     time.Duration // how long a rotated client secret stays valid
+
+	// Identity and access.
+	SecretKeys  string // keys sealing secrets at rest (secrets.Parse); empty: <data-dir>/secret-keys
+	SMTPURL     string // empty: mail is written to the log
+	MailFrom    string
+	MFARequired bool // MFA for every user, not only admin and support
 }
 
 // secretFlags may also be given as a file (CAIRN_X_FILE), for container
 // secrets.
-var secretFlags = map[string]bool{"database-url": true, "blob-url": true, "oauth-secret": true}
+var secretFlags = map[string]bool{"database-url": true, "blob-url": true, "oauth-secret": true,
+	"secret-keys": true, "smtp-url": true}
 
 // storageFlags registers the settings every command that touches data takes.
 func (c *Config) storageFlags(fs *flag.FlagSet) {
@@ -49,6 +59,15 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to drain requests and jobs on SIGTERM")
 	c.oauthFlags(fs)
+	c.keyFlags(fs)
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for mail: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; empty: mail is written to the log")
+	fs.StringVar(&c.MailFrom, "mail-from", "cairn <cairn@localhost>", "the sender of cairn's mail")
+	fs.BoolVar(&c.MFARequired, "mfa-required", false, "require MFA of every user (admin and support users always need it)")
+}
+
+// keyFlags registers the keys that seal secrets at rest.
+func (c *Config) keyFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.SecretKeys, "secret-keys", "", "keys sealing secrets at rest: id:base64 entries separated by commas, the last one seals; empty: <data-dir>/secret-keys, created on first start")
 }
 
 // oauthFlags registers the authorization server's settings.
@@ -114,6 +133,16 @@ func (c *Config) validate() error {
 	if c.OAuthIssuer != "" {
 		if u, err := url.Parse(c.OAuthIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
 			errs = append(errs, errors.New("--oauth-issuer must be an http(s) base URL without a path"))
+		}
+	}
+	if c.SecretKeys != "" {
+		if _, err := secrets.Parse(c.SecretKeys); err != nil {
+			errs = append(errs, fmt.Errorf("--secret-keys: %w", err))
+		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL, c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("--smtp-url: %w", err))
 		}
 	}
 	if c.OAuthSecret != "" && len(c.OAuthSecret) < 32 {

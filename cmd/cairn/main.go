@@ -22,6 +22,8 @@ Usage:
   cairn token create   create a personal access token: --user EMAIL --scopes "…" [--expires 720h]
   cairn oauth-client create   register an OAuth2 client: --name N --grant-types "…" --scopes "…" [--redirect-uri U] [--public]
   cairn oauth-client rotate   new secret for a client (the old one stays valid --oauth-secret-grace): --client-id ID
+  cairn keys generate  print a new key entry (id:base64) for --secret-keys: [--id ID]
+  cairn keys rotate    re-seal every stored secret under the newest key: [--batch N]
   cairn import         import FIT, GPX and TCX files or folders: --user EMAIL [--json] PATH...
   cairn sim            run the Strava/Garmin/weather/geocoding simulator: --addr HOST:PORT --seed N [--fault-rate F]
 
@@ -59,6 +61,9 @@ func run(ctx context.Context, e env) int {
 	if cmd == "oauth-client" && len(rest) > 0 && (rest[0] == "create" || rest[0] == "rotate") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
+	if cmd == "keys" && len(rest) > 0 && (rest[0] == "generate" || rest[0] == "rotate") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
 	commands := map[string]func(context.Context, env, []string) error{
 		"serve":               cmdServe,
 		"migrate":             cmdMigrate,
@@ -66,6 +71,8 @@ func run(ctx context.Context, e env) int {
 		"token create":        cmdTokenCreate,
 		"oauth-client create": cmdOAuthClientCreate,
 		"oauth-client rotate": cmdOAuthClientRotate,
+		"keys generate":       cmdKeysGenerate,
+		"keys rotate":         cmdKeysRotate,
 		"import":              cmdImport,
 		"sim":                 cmdSim,
 	}

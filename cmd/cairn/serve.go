@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cairn-fit/cairn/account"
 	"github.com/cairn-fit/cairn/blobs"
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/jobs"
@@ -59,12 +60,18 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer bucket.Close()
-	uploads := &ingest.Uploads{Service: &ingest.Service{DB: s.DB, Bucket: bucket, Log: log}}
-	queue, err := startQueue(ctx, s, uploads, log)
+	ident, err := newIdentity(&c, s, bucket, log)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
+	uploads := &ingest.Uploads{Service: &ingest.Service{DB: s.DB, Bucket: bucket, Log: log}}
+	queue, err := startQueue(ctx, s, uploads, ident.Purge, log)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	ident.Accounts.Queue = queue
 	var draining atomic.Bool
 	auth, err := newOAuthServer(ctx, &c, s, log, metrics)
 	if err != nil {
@@ -116,7 +123,7 @@ func shutdown(srv *http.Server, timeout time.Duration) {
 	_ = srv.Shutdown(ctx)
 }
 
-func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, log *slog.Logger) (*jobs.Queue, error) {
+func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, purgeUsers *account.PurgeWorker, log *slog.Logger) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.PurgeWorker{Purge: func(ctx context.Context, now time.Time) (int64, error) {
 		n, err := s.PurgeExpired(ctx, now)
@@ -124,6 +131,7 @@ func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, log *slo
 		return n + m, errors.Join(err, oerr)
 	}})
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
+	river.AddWorker(workers, purgeUsers)
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
 		Workers:      workers,
 		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour)},
