@@ -26,6 +26,9 @@ type Config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 
+	// Webhook delivery (webhooks.go).
+	Webhooks WebhookSettings
+
 	// OAuth2 authorization server.
 	OAuthIssuer          string        // public base URL; empty: http://<addr>
 	OAuthSecret          string        // token signing secret; empty: generated and kept
@@ -56,6 +59,7 @@ func (c *Config) storageFlags(fs *flag.FlagSet) {
 // serveFlags registers the server's settings.
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
+	c.webhookFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to drain requests and jobs on SIGTERM")
 	c.oauthFlags(fs)
@@ -154,5 +158,6 @@ func (c *Config) validate() error {
 	if c.OAuthRefreshLifespan < 0 || c.OAuthSecretGrace < 0 {
 		errs = append(errs, errors.New("OAuth lifespans and grace periods must not be negative"))
 	}
+	errs = append(errs, c.Webhooks.validate()...)
 	return errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/cairn-fit/cairn/tracks"
+	"github.com/cairn-fit/cairn/webhooks"
 	"github.com/riverqueue/river"
 )
 
@@ -66,7 +67,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	uploads := &ingest.Uploads{Service: &ingest.Service{DB: s.DB, Bucket: bucket, Log: log}}
-	queue, err := startQueue(ctx, s, uploads, ident.Purge, log)
+	hooks := newWebhooks(&c, s, ident.Keys, log, metrics)
+	queue, err := startQueue(ctx, s, uploads, hooks, ident.Purge, log)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
@@ -81,7 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
-		Idempotency: s, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
+		Idempotency: s, Events: s, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
@@ -123,7 +125,7 @@ func shutdown(srv *http.Server, timeout time.Duration) {
 	_ = srv.Shutdown(ctx)
 }
 
-func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, purgeUsers *account.PurgeWorker, log *slog.Logger) (*jobs.Queue, error) {
+func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *webhooks.Service, purgeUsers *account.PurgeWorker, log *slog.Logger) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.PurgeWorker{Purge: func(ctx context.Context, now time.Time) (int64, error) {
 		n, err := s.PurgeExpired(ctx, now)
@@ -131,17 +133,20 @@ func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, purgeUse
 		return n + m, errors.Join(err, oerr)
 	}})
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
+	hooks.Register(workers)
 	river.AddWorker(workers, purgeUsers)
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour)},
+		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour), webhooks.RelayEvery(10 * time.Second)},
 		MaxWorkers:   4,
+		Queues:       map[string]river.QueueConfig{webhooks.QueueName: hooks.Queue()},
 		Logger:       log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	uploads.Queue = q
+	hooks.Attach(q) // deliveries' jobs are enqueued in their events' transactions
 	// The queue runs until Stop, not until ctx ends, so that SIGTERM lets
 	// running jobs finish.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
