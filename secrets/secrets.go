@@ -107,8 +107,10 @@ func (k *Keyring) Current() string { return k.ids[len(k.ids)-1] }
 func (k *Keyring) IDs() []string { return append([]string(nil), k.ids...) }
 
 // AD returns the associated data that binds a secret to where it is
-// stored. Every caller sealing a column must use the same table and column
-// names that rotation uses (sqldb.EncryptedColumns).
+// stored: its table, column and row (the row's id, or the place
+// sqldb.EncryptedColumns names for the column). Every caller sealing a
+// column must bind it the way rotation does, and the column must be listed
+// in sqldb.EncryptedColumns.
 func AD(table, column, rowID string) []byte {
 	return []byte("cairn\x00" + table + "\x00" + column + "\x00" + rowID)
 }

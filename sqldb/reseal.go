@@ -8,20 +8,37 @@ import (
 )
 
 // EncryptedColumn is a column holding secrets sealed by the keyring
-// (package secrets), each bound to its place: secrets.AD(Table, Column, id).
-type EncryptedColumn struct{ Table, Column string }
+// (package secrets), each bound to its place: secrets.AD(Table, Column,
+// place), where place is the row's id, or the value of the SQL expression
+// Place when the table binds its secrets to something else.
+type EncryptedColumn struct {
+	Table, Column string
+	Place         string // SQL expression of the place; empty: id
+}
+
+func (c EncryptedColumn) place() string {
+	if c.Place == "" {
+		return "id"
+	}
+	return c.Place
+}
 
 func (c EncryptedColumn) String() string { return c.Table + "." + c.Column }
+
+// connectionPlace is user_id + "/" + provider, in SQL.
+const connectionPlace = "user_id || '/' || provider"
 
 // EncryptedColumns lists every column of the schema that holds sealed
 // secrets; key rotation reseals each. A new sealed column belongs here.
 func EncryptedColumns() []EncryptedColumn {
 	return []EncryptedColumn{
-		{"provider_connections", "access_token_enc"},
-		{"provider_connections", "refresh_token_enc"},
-		{"webhook_endpoints", "secret_enc"},
-		{"webhook_endpoints", "old_secret_enc"},
-		{"mfa_factors", "secret_enc"},
+		// A connection's tokens are bound to its user and provider, which
+		// identify the row for good (sqldb.ConnectionAD), not to its id.
+		{"provider_connections", "access_token_enc", connectionPlace},
+		{"provider_connections", "refresh_token_enc", connectionPlace},
+		{"webhook_endpoints", "secret_enc", ""},
+		{"webhook_endpoints", "old_secret_enc", ""},
+		{"mfa_factors", "secret_enc", ""},
 	}
 }
 
@@ -36,9 +53,9 @@ type ResealStats struct {
 	Skipped int `json:"skipped"`
 }
 
-// ResealFunc returns a stored secret sealed anew, or nil when it is already
-// sealed under the newest key.
-type ResealFunc func(col EncryptedColumn, id string, sealed []byte) ([]byte, error)
+// ResealFunc returns a stored secret sealed anew for its place (see
+// EncryptedColumn), or nil when it is already sealed under the newest key.
+type ResealFunc func(col EncryptedColumn, place string, sealed []byte) ([]byte, error)
 
 // ResealSecrets passes every sealed secret of every encrypted column to
 // reseal, batch rows at a time in id order, and writes back what reseal
@@ -61,7 +78,7 @@ func (db *DB) ResealSecrets(ctx context.Context, batch int, reseal ResealFunc) (
 		st := ResealStats{Column: col.String()}
 		after := ""
 		for {
-			ids, vals, err := db.sealedBatch(ctx, col, after, batch)
+			ids, places, vals, err := db.sealedBatch(ctx, col, after, batch)
 			if err != nil {
 				return out, err
 			}
@@ -77,7 +94,7 @@ func (db *DB) ResealSecrets(ctx context.Context, batch int, reseal ResealFunc) (
 			}
 			var changes []change
 			for i, id := range ids {
-				next, err := reseal(col, id, vals[i])
+				next, err := reseal(col, places[i], vals[i])
 				if err != nil {
 					return out, cairn.Wrap(cairn.EINTERNAL, fmt.Errorf("%s row %s: %w", col, id, err), "internal error")
 				}
@@ -112,22 +129,20 @@ func (db *DB) ResealSecrets(ctx context.Context, batch int, reseal ResealFunc) (
 	return out, nil
 }
 
-func (db *DB) sealedBatch(ctx context.Context, col EncryptedColumn, after string, n int) ([]string, [][]byte, error) {
-	rows, err := db.write.QueryContext(ctx, fmt.Sprintf("SELECT id, %s FROM %s WHERE %s IS NOT NULL AND id > $1 ORDER BY id LIMIT %d",
-		col.Column, col.Table, col.Column, n), after)
+func (db *DB) sealedBatch(ctx context.Context, col EncryptedColumn, after string, n int) (ids, places []string, vals [][]byte, err error) {
+	rows, err := db.write.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, %s FROM %s WHERE %s IS NOT NULL AND id > $1 ORDER BY id LIMIT %d",
+		col.place(), col.Column, col.Table, col.Column, n), after)
 	if err != nil {
-		return nil, nil, db.translate(err)
+		return nil, nil, nil, db.translate(err)
 	}
 	defer rows.Close()
-	var ids []string
-	var vals [][]byte
 	for rows.Next() {
-		var id string
+		var id, place string
 		var v []byte
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, nil, db.translate(err)
+		if err := rows.Scan(&id, &place, &v); err != nil {
+			return nil, nil, nil, db.translate(err)
 		}
-		ids, vals = append(ids, id), append(vals, v)
+		ids, places, vals = append(ids, id), append(places, place), append(vals, v)
 	}
-	return ids, vals, db.translate(rows.Err())
+	return ids, places, vals, db.translate(rows.Err())
 }

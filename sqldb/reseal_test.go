@@ -49,13 +49,14 @@ func TestResealSecrets(t *testing.T) {
 			}
 		}
 		for i := range 5 {
-			id := sqldb.NewID()
+			// A connection's tokens are bound to its user and provider.
+			id, place := sqldb.NewID(), fmt.Sprintf("%s/p%d", u.ID, i)
 			var refresh []byte
 			if i != 2 {
-				refresh = seal("provider_connections", "refresh_token_enc", id)
+				refresh = seal("provider_connections", "refresh_token_enc", place)
 			}
 			exec(`INSERT INTO provider_connections (id, user_id, provider, access_token_enc, refresh_token_enc, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $6)`, id, u.ID, fmt.Sprintf("p%d", i), seal("provider_connections", "access_token_enc", id), refresh, now)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, id, u.ID, fmt.Sprintf("p%d", i), seal("provider_connections", "access_token_enc", place), refresh, now)
 		}
 		for i := range 3 {
 			id := sqldb.NewID()
@@ -100,7 +101,11 @@ func TestResealSecrets(t *testing.T) {
 			t.Helper()
 			n := 0
 			for _, col := range sqldb.EncryptedColumns() {
-				rows, err := db.Reader().Query(fmt.Sprintf("SELECT id, %s FROM %s WHERE %s IS NOT NULL", col.Column, col.Table, col.Column))
+				place := "id"
+				if col.Table == "provider_connections" {
+					place = "user_id || '/' || provider"
+				}
+				rows, err := db.Reader().Query(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL", place, col.Column, col.Table, col.Column))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -94,8 +94,8 @@ func cmdKeysRotate(ctx context.Context, e env, args []string) error {
 	}
 	defer s.Close()
 	sys := cairn.SystemContext(ctx)
-	stats, err := s.ResealSecrets(sys, batch, func(col sqldb.EncryptedColumn, id string, sealed []byte) ([]byte, error) {
-		out, changed, err := keys.Reseal(sealed, secrets.AD(col.Table, col.Column, id))
+	stats, err := s.ResealSecrets(sys, batch, func(col sqldb.EncryptedColumn, place string, sealed []byte) ([]byte, error) {
+		out, changed, err := keys.Reseal(sealed, secrets.AD(col.Table, col.Column, place))
 		if !changed {
 			return nil, err
 		}
