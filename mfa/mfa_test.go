@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -364,6 +365,41 @@ func TestGuessingIsLimited(t *testing.T) {
 		f.clock = f.clock.Add(cairn.ErrorRetryAfter(limited))
 		if err := f.svc.VerifyTOTP(f.ctx, f.user.ID, "s1", code(t, secret, 5)); err != nil {
 			t.Fatalf("after Retry-After: %v", err)
+		}
+	})
+}
+
+// The same code sent by several requests at once is accepted once.
+func TestConcurrentReplay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		f := setup(t, db)
+		secret, done := f.enrollTOTP(t, "s1")
+		f.at(3)
+		c := code(t, secret, 3)
+		try := func(check func() error) int {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := 0
+			for range 8 {
+				wg.Go(func() {
+					err := check()
+					mu.Lock()
+					defer mu.Unlock()
+					if err == nil {
+						ok++
+					} else if cairn.ErrorCode(err) != cairn.EUNAUTHENTICATED {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			return ok
+		}
+		if n := try(func() error { return f.svc.VerifyTOTP(f.ctx, f.user.ID, "s1", c) }); n != 1 {
+			t.Fatalf("one TOTP code accepted %d times", n)
+		}
+		if n := try(func() error { return f.svc.VerifyRecoveryCode(f.ctx, f.user.ID, "s1", done.RecoveryCodes[0]) }); n != 1 {
+			t.Fatalf("one recovery code accepted %d times", n)
 		}
 	})
 }
