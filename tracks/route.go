@@ -43,6 +43,18 @@ func (s *Service) Route(ctx context.Context, activityID, format string, toleranc
 	if err != nil {
 		return nil, err
 	}
+	return s.RenderRoute(ctx, r, format, tolerance)
+}
+
+// RenderRoute renders a route row already read (of a live activity), as
+// Route does: GraphQL reads many routes' rows in one query.
+func (s *Service) RenderRoute(ctx context.Context, r *cairn.Route, format string, tolerance float64) (*RouteView, error) {
+	if format != FormatPolyline && format != FormatGeoJSON {
+		return nil, cairn.Invalid(map[string]string{"format": "must be polyline or geojson"})
+	}
+	if !(tolerance >= 0) || math.IsInf(tolerance, 0) {
+		return nil, cairn.Invalid(map[string]string{"simplify_tolerance": "must be a number of metres, 0 or more"})
+	}
 	points, elevations, err := s.routePoints(ctx, r)
 	if err != nil {
 		return nil, err

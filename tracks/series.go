@@ -48,6 +48,12 @@ func (s *Service) Series(ctx context.Context, activityID, metricID string, w Win
 	if m.ActivityID != activityID {
 		return nil, cairn.Errorf(cairn.ENOTFOUND, "not found")
 	}
+	return s.SeriesOf(ctx, m, w)
+}
+
+// SeriesOf returns a window of a series whose metadata is already read
+// (of a live activity), as Series does.
+func (s *Service) SeriesOf(ctx context.Context, m *cairn.Metric, w Window) (*Series, error) {
 	b, err := s.read(ctx, m.BlobKey)
 	if err != nil {
 		return nil, err
