@@ -197,4 +197,3 @@ func buildPage[T any](filter string, cur *cursor, backwards bool, rows []keyed[T
 	}
 	return p
 }
-
