@@ -42,6 +42,11 @@ type Actor struct {
 	Admin bool
 	// System is the process itself (migrations, CLI, jobs).
 	System bool
+	// Roles are the user's roles (they map to permissions: Can).
+	Roles []string
+	// Session names the sign-in the token belongs to ("pat:<token id>",
+	// "grant:<OAuth request id>"): step-up MFA checks are recorded for it.
+	Session string
 }
 
 // Has reports whether the actor's token carries scope s. The system actor

@@ -348,9 +348,9 @@ func (s *Server) Introspect(ctx context.Context, token string) (cairn.Actor, err
 	if u.Status == cairn.UserFrozen {
 		return cairn.Actor{}, cairn.Errorf(cairn.EFORBIDDEN, "the account is frozen")
 	}
-	a.UserID = u.ID
-	a.Admin = u.HasRole(cairn.RoleAdmin) && a.Has(cairn.ScopeAdmin)
-	return a, nil
+	// The grant (request id) is the session: refreshed tokens keep it, so a
+	// step-up check holds across refreshes.
+	return cairn.UserActor(u, a.Scopes, "grant:"+ar.GetID()), nil
 }
 
 var _ cairn.TokenIntrospector = (*Server)(nil)

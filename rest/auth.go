@@ -2,6 +2,8 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 
@@ -19,6 +21,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			s.writeError(w, r, cairn.Errorf(cairn.EINTERNAL, "route %s has no access rule", r.Pattern))
 			return
 		}
+		r = r.WithContext(cairn.WithClient(r.Context(), cairn.Client{IP: clientIP(r), UserAgent: r.UserAgent()}))
 		if op.Public {
 			next.ServeHTTP(w, r)
 			return
@@ -31,8 +34,36 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(cairn.WithActor(r.Context(), a)))
+		ctx := cairn.WithActor(r.Context(), a)
+		if err := s.auditStaffRead(ctx, r, a); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// auditStaffRead records an admin or support user reading another user's
+// data through a route named by the user's id (one insert; routes named by
+// another resource's id are not traced to their owner here).
+func (s *Server) auditStaffRead(ctx context.Context, r *http.Request, a cairn.Actor) error {
+	target := r.PathValue("userId")
+	if !a.Admin || r.Method != http.MethodGet || target == "" || target == a.UserID || s.Audit == nil ||
+		strings.HasPrefix(r.Pattern, "GET /v1/admin/") {
+		return nil
+	}
+	details, _ := json.Marshal(map[string]string{"route": r.Pattern})
+	return s.Audit.RecordAudit(ctx, &cairn.AuditEntry{UserID: target, Action: cairn.AuditAdminViewUserData, Details: details})
+}
+
+// clientIP is the peer's address, for the audit log and rate limits (a
+// proxy in front should be the only peer; X-Forwarded-For is not read).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // describe lists scope alternatives for an error message.
@@ -85,7 +116,5 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 	if u.Status == cairn.UserFrozen {
 		return cairn.Actor{}, cairn.Errorf(cairn.EFORBIDDEN, "the account is frozen")
 	}
-	a := cairn.Actor{UserID: u.ID, Scopes: tok.Scopes}
-	a.Admin = u.HasRole(cairn.RoleAdmin) && a.Has(cairn.ScopeAdmin)
-	return a, nil
+	return cairn.UserActor(u, tok.Scopes, "pat:"+tok.ID), nil
 }

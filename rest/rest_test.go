@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/account"
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/jobs"
 	"github.com/cairn-fit/cairn/rest"
@@ -71,6 +72,7 @@ func deps(t testing.TB, db *dbtest.DB, log *slog.Logger) rest.Deps {
 	uploads := &ingest.Uploads{Service: &ingest.Service{DB: db.DB, Bucket: bucket}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
+	river.AddWorker(workers, &account.PurgeWorker{DB: db.DB, Bucket: bucket})
 	q, err := jobs.New(db.DB, db.Pool, jobs.Config{Workers: workers})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/account"
+	"github.com/cairn-fit/cairn/mfa"
 	"github.com/cairn-fit/cairn/rest/api"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/cairn-fit/cairn/tracks"
@@ -55,6 +57,15 @@ type Deps struct {
 	// endpoints and deliveries. Without them those routes answer 503.
 	Events   cairn.EventStore
 	Webhooks cairn.WebhookService
+	// Identity and access: the account lifecycle, MFA, the audit log and
+	// OAuth client secrets (ClientSecretGrace: how long a rotated secret
+	// stays valid, 24 hours when zero). Without them the admin and MFA
+	// routes answer 503.
+	Accounts          *account.Service
+	MFA               *mfa.Service
+	Audit             cairn.AuditLog
+	OAuthClients      cairn.OAuthStore
+	ClientSecretGrace time.Duration
 }
 
 // defaultPageCacheSize bounds the cached pages of activities.

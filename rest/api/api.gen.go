@@ -133,6 +133,27 @@ func (e ActivityType) Valid() bool {
 	}
 }
 
+// Defines values for AdminUserInputRoles.
+const (
+	AdminUserInputRolesAdmin   AdminUserInputRoles = "admin"
+	AdminUserInputRolesSupport AdminUserInputRoles = "support"
+	AdminUserInputRolesUser    AdminUserInputRoles = "user"
+)
+
+// Valid indicates whether the value is a known member of the AdminUserInputRoles enum.
+func (e AdminUserInputRoles) Valid() bool {
+	switch e {
+	case AdminUserInputRolesAdmin:
+		return true
+	case AdminUserInputRolesSupport:
+		return true
+	case AdminUserInputRolesUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryStatus.
 const (
 	DeliveryStatusDead      DeliveryStatus = "dead"
@@ -325,6 +346,63 @@ func (e HealthMetricType) Valid() bool {
 	case HealthMetricTypeVisceralFatRating:
 		return true
 	case HealthMetricTypeWeight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MFAFactorKind.
+const (
+	MFAFactorKindTotp     MFAFactorKind = "totp"
+	MFAFactorKindWebauthn MFAFactorKind = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the MFAFactorKind enum.
+func (e MFAFactorKind) Valid() bool {
+	switch e {
+	case MFAFactorKindTotp:
+		return true
+	case MFAFactorKindWebauthn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MFAStatusMethods.
+const (
+	MFAStatusMethodsRecoveryCode MFAStatusMethods = "recovery_code"
+	MFAStatusMethodsTotp         MFAStatusMethods = "totp"
+	MFAStatusMethodsWebauthn     MFAStatusMethods = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the MFAStatusMethods enum.
+func (e MFAStatusMethods) Valid() bool {
+	switch e {
+	case MFAStatusMethodsRecoveryCode:
+		return true
+	case MFAStatusMethodsTotp:
+		return true
+	case MFAStatusMethodsWebauthn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MFAVerifyInputMethod.
+const (
+	MFAVerifyInputMethodRecoveryCode MFAVerifyInputMethod = "recovery_code"
+	MFAVerifyInputMethodTotp         MFAVerifyInputMethod = "totp"
+)
+
+// Valid indicates whether the value is a known member of the MFAVerifyInputMethod enum.
+func (e MFAVerifyInputMethod) Valid() bool {
+	switch e {
+	case MFAVerifyInputMethodRecoveryCode:
+		return true
+	case MFAVerifyInputMethodTotp:
 		return true
 	default:
 		return false
@@ -634,6 +712,38 @@ type ActivitySource string
 // ActivityType defines model for ActivityType.
 type ActivityType string
 
+// AdminUserInput defines model for AdminUserInput.
+type AdminUserInput struct {
+	Email    openapi_types.Email    `json:"email"`
+	Locale   *string                `json:"locale,omitempty"`
+	Name     *string                `json:"name,omitempty"`
+	Roles    *[]AdminUserInputRoles `json:"roles,omitempty"`
+	Timezone *string                `json:"timezone,omitempty"`
+}
+
+// AdminUserInputRoles defines model for AdminUserInput.Roles.
+type AdminUserInputRoles string
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Action    string                  `json:"action"`
+	ActorId   string                  `json:"actor_id"`
+	CreatedAt time.Time               `json:"created_at"`
+	Details   *map[string]interface{} `json:"details,omitempty"`
+	Id        string                  `json:"id"`
+	Ip        string                  `json:"ip"`
+	UserAgent string                  `json:"user_agent"`
+	UserId    *string                 `json:"user_id,omitempty"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Data       []AuditEntry `json:"data"`
+	NextCursor *string      `json:"next_cursor"`
+	PrevCursor *string      `json:"prev_cursor"`
+	Total      int          `json:"total"`
+}
+
 // DailyMetric defines model for DailyMetric.
 type DailyMetric struct {
 	CreatedAt  time.Time          `json:"created_at"`
@@ -780,6 +890,58 @@ type LatLng struct {
 	Lng float64 `json:"lng"`
 }
 
+// MFACodeInput defines model for MFACodeInput.
+type MFACodeInput struct {
+	Code string `json:"code"`
+}
+
+// MFAEnrolled defines model for MFAEnrolled.
+type MFAEnrolled struct {
+	Factor        MFAFactor `json:"factor"`
+	RecoveryCodes *[]string `json:"recovery_codes,omitempty"`
+}
+
+// MFAFactor defines model for MFAFactor.
+type MFAFactor struct {
+	ConfirmedAt *time.Time    `json:"confirmed_at,omitempty"`
+	CreatedAt   time.Time     `json:"created_at"`
+	Id          string        `json:"id"`
+	Kind        MFAFactorKind `json:"kind"`
+	LastUsedAt  *time.Time    `json:"last_used_at,omitempty"`
+	Name        string        `json:"name"`
+}
+
+// MFAFactorKind defines model for MFAFactor.Kind.
+type MFAFactorKind string
+
+// MFAStatus defines model for MFAStatus.
+type MFAStatus struct {
+	Factors  []MFAFactor        `json:"factors"`
+	Methods  []MFAStatusMethods `json:"methods"`
+	Required bool               `json:"required"`
+}
+
+// MFAStatusMethods defines model for MFAStatus.Methods.
+type MFAStatusMethods string
+
+// MFAVerified defines model for MFAVerified.
+type MFAVerified struct {
+	Method string `json:"method"`
+
+	// ValidUntil Sensitive operations pass until then.
+	ValidUntil time.Time `json:"valid_until"`
+	VerifiedAt time.Time `json:"verified_at"`
+}
+
+// MFAVerifyInput defines model for MFAVerifyInput.
+type MFAVerifyInput struct {
+	Code   string                `json:"code"`
+	Method *MFAVerifyInputMethod `json:"method,omitempty"`
+}
+
+// MFAVerifyInputMethod defines model for MFAVerifyInput.Method.
+type MFAVerifyInputMethod string
+
 // Metric defines model for Metric.
 type Metric struct {
 	ActivityId string   `json:"activity_id"`
@@ -826,11 +988,23 @@ type MetricPage struct {
 // MetricType defines model for MetricType.
 type MetricType string
 
+// OAuthClientSecret defines model for OAuthClientSecret.
+type OAuthClientSecret struct {
+	ClientId                string    `json:"client_id"`
+	ClientSecret            string    `json:"client_secret"`
+	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+}
+
 // Point defines model for Point.
 type Point struct {
 	// T Unix time in milliseconds.
 	T int64   `json:"t"`
 	V float64 `json:"v"`
+}
+
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
 }
 
 // ReplayInput defines model for ReplayInput.
@@ -974,6 +1148,18 @@ type SummaryInput struct {
 	TimerTimeS       *float64   `json:"timer_time_s,omitempty"`
 }
 
+// TOTPEnrollInput defines model for TOTPEnrollInput.
+type TOTPEnrollInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
+// TOTPEnrollment defines model for TOTPEnrollment.
+type TOTPEnrollment struct {
+	FactorId   string `json:"factor_id"`
+	OtpauthUrl string `json:"otpauth_url"`
+	Secret     string `json:"secret"`
+}
+
 // Upload defines model for Upload.
 type Upload struct {
 	// ActivityIds Activities created (a multisport file gives its parent first, then one per session), or the existing one a duplicate matched.
@@ -1032,6 +1218,14 @@ type UserRoles string
 
 // UserStatus defines model for User.Status.
 type UserStatus string
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Data       []User  `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+	PrevCursor *string `json:"prev_cursor"`
+	Total      int     `json:"total"`
+}
 
 // Webhook defines model for Webhook.
 type Webhook struct {
@@ -1218,6 +1412,9 @@ type DeviceId = string
 // EndDate defines model for EndDate.
 type EndDate = time.Time
 
+// FactorId defines model for FactorId.
+type FactorId = string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1335,6 +1532,43 @@ type PutActivitySummaryParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// AdminSearchAuditParams defines parameters for AdminSearchAudit.
+type AdminSearchAuditParams struct {
+	ActorId *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	UserId  *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Action  *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since At or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AdminListUsersParams defines parameters for AdminListUsers.
+type AdminListUsersParams struct {
+	// Q Part of an email address, or a user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AdminCreateUserParams defines parameters for AdminCreateUser.
+type AdminCreateUserParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetDeviceParams defines parameters for GetDevice.
 type GetDeviceParams struct {
 	// IfNoneMatch ETags the client holds; a current one answers 304.
@@ -1366,6 +1600,12 @@ type ListEventsParams struct {
 
 	// IfNoneMatch ETags the client holds; a current one answers 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// EnrollTOTPParams defines parameters for EnrollTOTP.
+type EnrollTOTPParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetUploadParams defines parameters for GetUpload.
@@ -1604,8 +1844,20 @@ type PutActivityRouteJSONRequestBody = RouteInput
 // PutActivitySummaryJSONRequestBody defines body for PutActivitySummary for application/json ContentType.
 type PutActivitySummaryJSONRequestBody = SummaryInput
 
+// AdminCreateUserJSONRequestBody defines body for AdminCreateUser for application/json ContentType.
+type AdminCreateUserJSONRequestBody = AdminUserInput
+
 // UpdateDeviceJSONRequestBody defines body for UpdateDevice for application/json ContentType.
 type UpdateDeviceJSONRequestBody = DevicePatch
+
+// EnrollTOTPJSONRequestBody defines body for EnrollTOTP for application/json ContentType.
+type EnrollTOTPJSONRequestBody = TOTPEnrollInput
+
+// ConfirmTOTPJSONRequestBody defines body for ConfirmTOTP for application/json ContentType.
+type ConfirmTOTPJSONRequestBody = MFACodeInput
+
+// VerifyMFAJSONRequestBody defines body for VerifyMFA for application/json ContentType.
+type VerifyMFAJSONRequestBody = MFAVerifyInput
 
 // CreateDeviceJSONRequestBody defines body for CreateDevice for application/json ContentType.
 type CreateDeviceJSONRequestBody = DeviceInput
@@ -1672,6 +1924,36 @@ type ServerInterface interface {
 	// PutActivitySummary Set an activity's summary
 	// (POST /v1/activities/{activityId}/summary)
 	PutActivitySummary(w http.ResponseWriter, r *http.Request, activityId ActivityId, params PutActivitySummaryParams)
+	// AdminSearchAudit Search the audit log
+	// (GET /v1/admin/audit)
+	AdminSearchAudit(w http.ResponseWriter, r *http.Request, params AdminSearchAuditParams)
+	// AdminRotateOAuthClient Rotate an OAuth client's secret
+	// (POST /v1/admin/oauth-clients/{clientId}/rotate-secret)
+	AdminRotateOAuthClient(w http.ResponseWriter, r *http.Request, clientId string)
+	// AdminListUsers Search users
+	// (GET /v1/admin/users)
+	AdminListUsers(w http.ResponseWriter, r *http.Request, params AdminListUsersParams)
+	// AdminCreateUser Create a user
+	// (POST /v1/admin/users)
+	AdminCreateUser(w http.ResponseWriter, r *http.Request, params AdminCreateUserParams)
+	// AdminDeleteUser Delete a user
+	// (DELETE /v1/admin/users/{userId})
+	AdminDeleteUser(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminFreezeUser Freeze a user
+	// (POST /v1/admin/users/{userId}/freeze)
+	AdminFreezeUser(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminInviteUser Mail an invitation
+	// (POST /v1/admin/users/{userId}/invite)
+	AdminInviteUser(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminResetMFA Remove a user's second factors
+	// (POST /v1/admin/users/{userId}/mfa/reset)
+	AdminResetMFA(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminResetPassword Mail a password reset
+	// (POST /v1/admin/users/{userId}/reset-password)
+	AdminResetPassword(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminUnfreezeUser Unfreeze a user
+	// (POST /v1/admin/users/{userId}/unfreeze)
+	AdminUnfreezeUser(w http.ResponseWriter, r *http.Request, userId UserId)
 	// GetWebhookStats Webhook delivery statistics
 	// (GET /v1/admin/webhooks/stats)
 	GetWebhookStats(w http.ResponseWriter, r *http.Request)
@@ -1684,6 +1966,24 @@ type ServerInterface interface {
 	// ListEvents List events
 	// (GET /v1/events)
 	ListEvents(w http.ResponseWriter, r *http.Request, params ListEventsParams)
+	// GetMFAStatus Your second factors and whether you must use one
+	// (GET /v1/me/mfa)
+	GetMFAStatus(w http.ResponseWriter, r *http.Request)
+	// DeleteMFAFactor Remove one of your second factors
+	// (DELETE /v1/me/mfa/factors/{factorId})
+	DeleteMFAFactor(w http.ResponseWriter, r *http.Request, factorId FactorId)
+	// RegenerateRecoveryCodes Replace your recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request)
+	// EnrollTOTP Start enrolling an authenticator app
+	// (POST /v1/me/mfa/totp)
+	EnrollTOTP(w http.ResponseWriter, r *http.Request, params EnrollTOTPParams)
+	// ConfirmTOTP Confirm an authenticator app with its first code
+	// (POST /v1/me/mfa/totp/{factorId}/confirm)
+	ConfirmTOTP(w http.ResponseWriter, r *http.Request, factorId FactorId)
+	// VerifyMFA Pass an MFA check (step-up)
+	// (POST /v1/me/mfa/verify)
+	VerifyMFA(w http.ResponseWriter, r *http.Request)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
@@ -2468,6 +2768,399 @@ func (siw *ServerInterfaceWrapper) PutActivitySummary(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// AdminSearchAudit operation middleware
+func (siw *ServerInterfaceWrapper) AdminSearchAudit(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminSearchAuditParams
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", r.URL.Query(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "actor_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "actor_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", r.URL.Query(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "user_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", r.URL.Query(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "action"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "action", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", r.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "since"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "since", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", r.URL.Query(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "until"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "until", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminSearchAudit(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminRotateOAuthClient operation middleware
+func (siw *ServerInterfaceWrapper) AdminRotateOAuthClient(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", r.PathValue("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "clientId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminRotateOAuthClient(w, r, clientId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminListUsers operation middleware
+func (siw *ServerInterfaceWrapper) AdminListUsers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", r.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "q"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "q", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminListUsers(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminCreateUser operation middleware
+func (siw *ServerInterfaceWrapper) AdminCreateUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminCreateUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminCreateUser(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminDeleteUser operation middleware
+func (siw *ServerInterfaceWrapper) AdminDeleteUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminDeleteUser(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminFreezeUser operation middleware
+func (siw *ServerInterfaceWrapper) AdminFreezeUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminFreezeUser(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminInviteUser operation middleware
+func (siw *ServerInterfaceWrapper) AdminInviteUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminInviteUser(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminResetMFA operation middleware
+func (siw *ServerInterfaceWrapper) AdminResetMFA(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminResetMFA(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminResetPassword operation middleware
+func (siw *ServerInterfaceWrapper) AdminResetPassword(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminResetPassword(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminUnfreezeUser operation middleware
+func (siw *ServerInterfaceWrapper) AdminUnfreezeUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminUnfreezeUser(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWebhookStats operation middleware
 func (siw *ServerInterfaceWrapper) GetWebhookStats(w http.ResponseWriter, r *http.Request) {
 
@@ -2685,6 +3378,141 @@ func (siw *ServerInterfaceWrapper) ListEvents(w http.ResponseWriter, r *http.Req
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetMFAStatus operation middleware
+func (siw *ServerInterfaceWrapper) GetMFAStatus(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMFAStatus(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteMFAFactor operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMFAFactor(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "factorId" -------------
+	var factorId FactorId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "factorId", r.PathValue("factorId"), &factorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "factorId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteMFAFactor(w, r, factorId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RegenerateRecoveryCodes operation middleware
+func (siw *ServerInterfaceWrapper) RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RegenerateRecoveryCodes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EnrollTOTP operation middleware
+func (siw *ServerInterfaceWrapper) EnrollTOTP(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EnrollTOTPParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EnrollTOTP(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ConfirmTOTP operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmTOTP(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "factorId" -------------
+	var factorId FactorId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "factorId", r.PathValue("factorId"), &factorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "factorId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ConfirmTOTP(w, r, factorId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// VerifyMFA operation middleware
+func (siw *ServerInterfaceWrapper) VerifyMFA(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.VerifyMFA(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4340,6 +5168,22 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{webhookId}/deliveries/replay", wrapper.ReplayWebhookDeliveries)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{webhookId}/deliveries/{deliveryId}/replay", wrapper.ReplayWebhookDelivery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/webhooks/stats", wrapper.GetWebhookStats)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/me/mfa", wrapper.GetMFAStatus)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/me/mfa/totp", wrapper.EnrollTOTP)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/me/mfa/totp/{factorId}/confirm", wrapper.ConfirmTOTP)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/me/mfa/verify", wrapper.VerifyMFA)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/me/mfa/recovery-codes", wrapper.RegenerateRecoveryCodes)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/me/mfa/factors/{factorId}", wrapper.DeleteMFAFactor)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/users", wrapper.AdminListUsers)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users", wrapper.AdminCreateUser)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/admin/users/{userId}", wrapper.AdminDeleteUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/invite", wrapper.AdminInviteUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/reset-password", wrapper.AdminResetPassword)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/mfa/reset", wrapper.AdminResetMFA)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/freeze", wrapper.AdminFreezeUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/unfreeze", wrapper.AdminUnfreezeUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/oauth-clients/{clientId}/rotate-secret", wrapper.AdminRotateOAuthClient)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/audit", wrapper.AdminSearchAudit)
 
 	return m
 }
@@ -5762,6 +6606,849 @@ func (response PutActivitySummarydefaultJSONResponse) VisitPutActivitySummaryRes
 	return err
 }
 
+type AdminSearchAuditRequestObject struct {
+	Params AdminSearchAuditParams
+}
+
+type AdminSearchAuditResponseObject interface {
+	VisitAdminSearchAuditResponse(w http.ResponseWriter) error
+}
+
+type AdminSearchAudit200JSONResponse AuditPage
+
+func (response AdminSearchAudit200JSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSearchAudit400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminSearchAudit400JSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSearchAudit401JSONResponse Error
+
+func (response AdminSearchAudit401JSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSearchAudit403JSONResponse Error
+
+func (response AdminSearchAudit403JSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminSearchAuditdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminSearchAuditdefaultJSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClientRequestObject struct {
+	ClientId string `json:"clientId"`
+}
+
+type AdminRotateOAuthClientResponseObject interface {
+	VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error
+}
+
+type AdminRotateOAuthClient200JSONResponse OAuthClientSecret
+
+func (response AdminRotateOAuthClient200JSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClient400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminRotateOAuthClient400JSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClient401JSONResponse Error
+
+func (response AdminRotateOAuthClient401JSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClient403JSONResponse Error
+
+func (response AdminRotateOAuthClient403JSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClient404JSONResponse Error
+
+func (response AdminRotateOAuthClient404JSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateOAuthClientdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminRotateOAuthClientdefaultJSONResponse) VisitAdminRotateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListUsersRequestObject struct {
+	Params AdminListUsersParams
+}
+
+type AdminListUsersResponseObject interface {
+	VisitAdminListUsersResponse(w http.ResponseWriter) error
+}
+
+type AdminListUsers200JSONResponse UserPage
+
+func (response AdminListUsers200JSONResponse) VisitAdminListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListUsers400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminListUsers400JSONResponse) VisitAdminListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListUsers401JSONResponse Error
+
+func (response AdminListUsers401JSONResponse) VisitAdminListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListUsers403JSONResponse Error
+
+func (response AdminListUsers403JSONResponse) VisitAdminListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListUsersdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminListUsersdefaultJSONResponse) VisitAdminListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUserRequestObject struct {
+	Params AdminCreateUserParams
+	Body   *AdminCreateUserJSONRequestBody
+}
+
+type AdminCreateUserResponseObject interface {
+	VisitAdminCreateUserResponse(w http.ResponseWriter) error
+}
+
+type AdminCreateUser201JSONResponse User
+
+func (response AdminCreateUser201JSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUser400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminCreateUser400JSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUser401JSONResponse Error
+
+func (response AdminCreateUser401JSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUser403JSONResponse Error
+
+func (response AdminCreateUser403JSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUser409JSONResponse Error
+
+func (response AdminCreateUser409JSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateUserdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminCreateUserdefaultJSONResponse) VisitAdminCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminDeleteUserResponseObject interface {
+	VisitAdminDeleteUserResponse(w http.ResponseWriter) error
+}
+
+type AdminDeleteUser204Response struct {
+}
+
+func (response AdminDeleteUser204Response) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminDeleteUser400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminDeleteUser400JSONResponse) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteUser401JSONResponse Error
+
+func (response AdminDeleteUser401JSONResponse) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteUser403JSONResponse Error
+
+func (response AdminDeleteUser403JSONResponse) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteUser404JSONResponse Error
+
+func (response AdminDeleteUser404JSONResponse) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteUserdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminDeleteUserdefaultJSONResponse) VisitAdminDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminFreezeUserResponseObject interface {
+	VisitAdminFreezeUserResponse(w http.ResponseWriter) error
+}
+
+type AdminFreezeUser200JSONResponse User
+
+func (response AdminFreezeUser200JSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUser400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminFreezeUser400JSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUser401JSONResponse Error
+
+func (response AdminFreezeUser401JSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUser403JSONResponse Error
+
+func (response AdminFreezeUser403JSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUser404JSONResponse Error
+
+func (response AdminFreezeUser404JSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminFreezeUserdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminFreezeUserdefaultJSONResponse) VisitAdminFreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminInviteUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminInviteUserResponseObject interface {
+	VisitAdminInviteUserResponse(w http.ResponseWriter) error
+}
+
+type AdminInviteUser204Response struct {
+}
+
+func (response AdminInviteUser204Response) VisitAdminInviteUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminInviteUser401JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminInviteUser401JSONResponse) VisitAdminInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminInviteUser403JSONResponse Error
+
+func (response AdminInviteUser403JSONResponse) VisitAdminInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminInviteUser404JSONResponse Error
+
+func (response AdminInviteUser404JSONResponse) VisitAdminInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminInviteUserdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminInviteUserdefaultJSONResponse) VisitAdminInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetMFARequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminResetMFAResponseObject interface {
+	VisitAdminResetMFAResponse(w http.ResponseWriter) error
+}
+
+type AdminResetMFA204Response struct {
+}
+
+func (response AdminResetMFA204Response) VisitAdminResetMFAResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminResetMFA401JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminResetMFA401JSONResponse) VisitAdminResetMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetMFA403JSONResponse Error
+
+func (response AdminResetMFA403JSONResponse) VisitAdminResetMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetMFA404JSONResponse Error
+
+func (response AdminResetMFA404JSONResponse) VisitAdminResetMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetMFAdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminResetMFAdefaultJSONResponse) VisitAdminResetMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPasswordRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminResetPasswordResponseObject interface {
+	VisitAdminResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type AdminResetPassword204Response struct {
+}
+
+func (response AdminResetPassword204Response) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminResetPassword401JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminResetPassword401JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword403JSONResponse Error
+
+func (response AdminResetPassword403JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassword404JSONResponse Error
+
+func (response AdminResetPassword404JSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetPassworddefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminResetPassworddefaultJSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUnfreezeUserRequestObject struct {
+	UserId UserId `json:"userId"`
+}
+
+type AdminUnfreezeUserResponseObject interface {
+	VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error
+}
+
+type AdminUnfreezeUser200JSONResponse User
+
+func (response AdminUnfreezeUser200JSONResponse) VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUnfreezeUser401JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminUnfreezeUser401JSONResponse) VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUnfreezeUser403JSONResponse Error
+
+func (response AdminUnfreezeUser403JSONResponse) VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUnfreezeUser404JSONResponse Error
+
+func (response AdminUnfreezeUser404JSONResponse) VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminUnfreezeUserdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminUnfreezeUserdefaultJSONResponse) VisitAdminUnfreezeUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebhookStatsRequestObject struct {
 }
 
@@ -6147,6 +7834,514 @@ type ListEventsdefaultJSONResponse struct {
 }
 
 func (response ListEventsdefaultJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMFAStatusRequestObject struct {
+}
+
+type GetMFAStatusResponseObject interface {
+	VisitGetMFAStatusResponse(w http.ResponseWriter) error
+}
+
+type GetMFAStatus200JSONResponse MFAStatus
+
+func (response GetMFAStatus200JSONResponse) VisitGetMFAStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMFAStatus401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetMFAStatus401JSONResponse) VisitGetMFAStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMFAStatus403JSONResponse Error
+
+func (response GetMFAStatus403JSONResponse) VisitGetMFAStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMFAStatusdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetMFAStatusdefaultJSONResponse) VisitGetMFAStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMFAFactorRequestObject struct {
+	FactorId FactorId `json:"factorId"`
+}
+
+type DeleteMFAFactorResponseObject interface {
+	VisitDeleteMFAFactorResponse(w http.ResponseWriter) error
+}
+
+type DeleteMFAFactor204Response struct {
+}
+
+func (response DeleteMFAFactor204Response) VisitDeleteMFAFactorResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMFAFactor401JSONResponse struct{ ErrorJSONResponse }
+
+func (response DeleteMFAFactor401JSONResponse) VisitDeleteMFAFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMFAFactor403JSONResponse Error
+
+func (response DeleteMFAFactor403JSONResponse) VisitDeleteMFAFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMFAFactor404JSONResponse Error
+
+func (response DeleteMFAFactor404JSONResponse) VisitDeleteMFAFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMFAFactordefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteMFAFactordefaultJSONResponse) VisitDeleteMFAFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodesRequestObject struct {
+}
+
+type RegenerateRecoveryCodesResponseObject interface {
+	VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error
+}
+
+type RegenerateRecoveryCodes200JSONResponse RecoveryCodes
+
+func (response RegenerateRecoveryCodes200JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes401JSONResponse struct{ ErrorJSONResponse }
+
+func (response RegenerateRecoveryCodes401JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes403JSONResponse Error
+
+func (response RegenerateRecoveryCodes403JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes412JSONResponse Error
+
+func (response RegenerateRecoveryCodes412JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RegenerateRecoveryCodesdefaultJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTOTPRequestObject struct {
+	Params EnrollTOTPParams
+	Body   *EnrollTOTPJSONRequestBody
+}
+
+type EnrollTOTPResponseObject interface {
+	VisitEnrollTOTPResponse(w http.ResponseWriter) error
+}
+
+type EnrollTOTP201JSONResponse TOTPEnrollment
+
+func (response EnrollTOTP201JSONResponse) VisitEnrollTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTOTP400JSONResponse struct{ ErrorJSONResponse }
+
+func (response EnrollTOTP400JSONResponse) VisitEnrollTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTOTP401JSONResponse Error
+
+func (response EnrollTOTP401JSONResponse) VisitEnrollTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTOTP403JSONResponse Error
+
+func (response EnrollTOTP403JSONResponse) VisitEnrollTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrollTOTPdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response EnrollTOTPdefaultJSONResponse) VisitEnrollTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTPRequestObject struct {
+	FactorId FactorId `json:"factorId"`
+	Body     *ConfirmTOTPJSONRequestBody
+}
+
+type ConfirmTOTPResponseObject interface {
+	VisitConfirmTOTPResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTOTP200JSONResponse MFAEnrolled
+
+func (response ConfirmTOTP200JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTP400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ConfirmTOTP400JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTP401JSONResponse Error
+
+func (response ConfirmTOTP401JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTP403JSONResponse Error
+
+func (response ConfirmTOTP403JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTP404JSONResponse Error
+
+func (response ConfirmTOTP404JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTP429JSONResponse Error
+
+func (response ConfirmTOTP429JSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTOTPdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ConfirmTOTPdefaultJSONResponse) VisitConfirmTOTPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFARequestObject struct {
+	Body *VerifyMFAJSONRequestBody
+}
+
+type VerifyMFAResponseObject interface {
+	VisitVerifyMFAResponse(w http.ResponseWriter) error
+}
+
+type VerifyMFA200JSONResponse MFAVerified
+
+func (response VerifyMFA200JSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFA400JSONResponse struct{ ErrorJSONResponse }
+
+func (response VerifyMFA400JSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFA401JSONResponse Error
+
+func (response VerifyMFA401JSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFA403JSONResponse Error
+
+func (response VerifyMFA403JSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFA429JSONResponse Error
+
+func (response VerifyMFA429JSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyMFAdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response VerifyMFAdefaultJSONResponse) VisitVerifyMFAResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8693,6 +10888,36 @@ type StrictServerInterface interface {
 	// PutActivitySummary Set an activity's summary
 	// (POST /v1/activities/{activityId}/summary)
 	PutActivitySummary(ctx context.Context, request PutActivitySummaryRequestObject) (PutActivitySummaryResponseObject, error)
+	// AdminSearchAudit Search the audit log
+	// (GET /v1/admin/audit)
+	AdminSearchAudit(ctx context.Context, request AdminSearchAuditRequestObject) (AdminSearchAuditResponseObject, error)
+	// AdminRotateOAuthClient Rotate an OAuth client's secret
+	// (POST /v1/admin/oauth-clients/{clientId}/rotate-secret)
+	AdminRotateOAuthClient(ctx context.Context, request AdminRotateOAuthClientRequestObject) (AdminRotateOAuthClientResponseObject, error)
+	// AdminListUsers Search users
+	// (GET /v1/admin/users)
+	AdminListUsers(ctx context.Context, request AdminListUsersRequestObject) (AdminListUsersResponseObject, error)
+	// AdminCreateUser Create a user
+	// (POST /v1/admin/users)
+	AdminCreateUser(ctx context.Context, request AdminCreateUserRequestObject) (AdminCreateUserResponseObject, error)
+	// AdminDeleteUser Delete a user
+	// (DELETE /v1/admin/users/{userId})
+	AdminDeleteUser(ctx context.Context, request AdminDeleteUserRequestObject) (AdminDeleteUserResponseObject, error)
+	// AdminFreezeUser Freeze a user
+	// (POST /v1/admin/users/{userId}/freeze)
+	AdminFreezeUser(ctx context.Context, request AdminFreezeUserRequestObject) (AdminFreezeUserResponseObject, error)
+	// AdminInviteUser Mail an invitation
+	// (POST /v1/admin/users/{userId}/invite)
+	AdminInviteUser(ctx context.Context, request AdminInviteUserRequestObject) (AdminInviteUserResponseObject, error)
+	// AdminResetMFA Remove a user's second factors
+	// (POST /v1/admin/users/{userId}/mfa/reset)
+	AdminResetMFA(ctx context.Context, request AdminResetMFARequestObject) (AdminResetMFAResponseObject, error)
+	// AdminResetPassword Mail a password reset
+	// (POST /v1/admin/users/{userId}/reset-password)
+	AdminResetPassword(ctx context.Context, request AdminResetPasswordRequestObject) (AdminResetPasswordResponseObject, error)
+	// AdminUnfreezeUser Unfreeze a user
+	// (POST /v1/admin/users/{userId}/unfreeze)
+	AdminUnfreezeUser(ctx context.Context, request AdminUnfreezeUserRequestObject) (AdminUnfreezeUserResponseObject, error)
 	// GetWebhookStats Webhook delivery statistics
 	// (GET /v1/admin/webhooks/stats)
 	GetWebhookStats(ctx context.Context, request GetWebhookStatsRequestObject) (GetWebhookStatsResponseObject, error)
@@ -8705,6 +10930,24 @@ type StrictServerInterface interface {
 	// ListEvents List events
 	// (GET /v1/events)
 	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
+	// GetMFAStatus Your second factors and whether you must use one
+	// (GET /v1/me/mfa)
+	GetMFAStatus(ctx context.Context, request GetMFAStatusRequestObject) (GetMFAStatusResponseObject, error)
+	// DeleteMFAFactor Remove one of your second factors
+	// (DELETE /v1/me/mfa/factors/{factorId})
+	DeleteMFAFactor(ctx context.Context, request DeleteMFAFactorRequestObject) (DeleteMFAFactorResponseObject, error)
+	// RegenerateRecoveryCodes Replace your recovery codes
+	// (POST /v1/me/mfa/recovery-codes)
+	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
+	// EnrollTOTP Start enrolling an authenticator app
+	// (POST /v1/me/mfa/totp)
+	EnrollTOTP(ctx context.Context, request EnrollTOTPRequestObject) (EnrollTOTPResponseObject, error)
+	// ConfirmTOTP Confirm an authenticator app with its first code
+	// (POST /v1/me/mfa/totp/{factorId}/confirm)
+	ConfirmTOTP(ctx context.Context, request ConfirmTOTPRequestObject) (ConfirmTOTPResponseObject, error)
+	// VerifyMFA Pass an MFA check (step-up)
+	// (POST /v1/me/mfa/verify)
+	VerifyMFA(ctx context.Context, request VerifyMFARequestObject) (VerifyMFAResponseObject, error)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
@@ -9218,6 +11461,273 @@ func (sh *strictHandler) PutActivitySummary(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// AdminSearchAudit operation middleware
+func (sh *strictHandler) AdminSearchAudit(w http.ResponseWriter, r *http.Request, params AdminSearchAuditParams) {
+	var request AdminSearchAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminSearchAudit(ctx, request.(AdminSearchAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminSearchAudit")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminSearchAuditResponseObject); ok {
+		if err := validResponse.VisitAdminSearchAuditResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminRotateOAuthClient operation middleware
+func (sh *strictHandler) AdminRotateOAuthClient(w http.ResponseWriter, r *http.Request, clientId string) {
+	var request AdminRotateOAuthClientRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRotateOAuthClient(ctx, request.(AdminRotateOAuthClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRotateOAuthClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminRotateOAuthClientResponseObject); ok {
+		if err := validResponse.VisitAdminRotateOAuthClientResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminListUsers operation middleware
+func (sh *strictHandler) AdminListUsers(w http.ResponseWriter, r *http.Request, params AdminListUsersParams) {
+	var request AdminListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListUsers(ctx, request.(AdminListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminListUsersResponseObject); ok {
+		if err := validResponse.VisitAdminListUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminCreateUser operation middleware
+func (sh *strictHandler) AdminCreateUser(w http.ResponseWriter, r *http.Request, params AdminCreateUserParams) {
+	var request AdminCreateUserRequestObject
+
+	request.Params = params
+
+	var body AdminCreateUserJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreateUser(ctx, request.(AdminCreateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreateUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminCreateUserResponseObject); ok {
+		if err := validResponse.VisitAdminCreateUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminDeleteUser operation middleware
+func (sh *strictHandler) AdminDeleteUser(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminDeleteUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeleteUser(ctx, request.(AdminDeleteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeleteUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminDeleteUserResponseObject); ok {
+		if err := validResponse.VisitAdminDeleteUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminFreezeUser operation middleware
+func (sh *strictHandler) AdminFreezeUser(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminFreezeUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminFreezeUser(ctx, request.(AdminFreezeUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminFreezeUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminFreezeUserResponseObject); ok {
+		if err := validResponse.VisitAdminFreezeUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminInviteUser operation middleware
+func (sh *strictHandler) AdminInviteUser(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminInviteUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminInviteUser(ctx, request.(AdminInviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminInviteUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminInviteUserResponseObject); ok {
+		if err := validResponse.VisitAdminInviteUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminResetMFA operation middleware
+func (sh *strictHandler) AdminResetMFA(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminResetMFARequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResetMFA(ctx, request.(AdminResetMFARequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResetMFA")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminResetMFAResponseObject); ok {
+		if err := validResponse.VisitAdminResetMFAResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminResetPassword operation middleware
+func (sh *strictHandler) AdminResetPassword(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminResetPasswordRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResetPassword(ctx, request.(AdminResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResetPassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminResetPasswordResponseObject); ok {
+		if err := validResponse.VisitAdminResetPasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminUnfreezeUser operation middleware
+func (sh *strictHandler) AdminUnfreezeUser(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminUnfreezeUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminUnfreezeUser(ctx, request.(AdminUnfreezeUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminUnfreezeUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminUnfreezeUserResponseObject); ok {
+		if err := validResponse.VisitAdminUnfreezeUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetWebhookStats operation middleware
 func (sh *strictHandler) GetWebhookStats(w http.ResponseWriter, r *http.Request) {
 	var request GetWebhookStatsRequestObject
@@ -9322,6 +11832,177 @@ func (sh *strictHandler) ListEvents(w http.ResponseWriter, r *http.Request, para
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
 		if err := validResponse.VisitListEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMFAStatus operation middleware
+func (sh *strictHandler) GetMFAStatus(w http.ResponseWriter, r *http.Request) {
+	var request GetMFAStatusRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMFAStatus(ctx, request.(GetMFAStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMFAStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMFAStatusResponseObject); ok {
+		if err := validResponse.VisitGetMFAStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMFAFactor operation middleware
+func (sh *strictHandler) DeleteMFAFactor(w http.ResponseWriter, r *http.Request, factorId FactorId) {
+	var request DeleteMFAFactorRequestObject
+
+	request.FactorId = factorId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMFAFactor(ctx, request.(DeleteMFAFactorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMFAFactor")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteMFAFactorResponseObject); ok {
+		if err := validResponse.VisitDeleteMFAFactorResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegenerateRecoveryCodes operation middleware
+func (sh *strictHandler) RegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	var request RegenerateRecoveryCodesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateRecoveryCodes(ctx, request.(RegenerateRecoveryCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateRecoveryCodes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RegenerateRecoveryCodesResponseObject); ok {
+		if err := validResponse.VisitRegenerateRecoveryCodesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnrollTOTP operation middleware
+func (sh *strictHandler) EnrollTOTP(w http.ResponseWriter, r *http.Request, params EnrollTOTPParams) {
+	var request EnrollTOTPRequestObject
+
+	request.Params = params
+
+	var body EnrollTOTPJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrollTOTP(ctx, request.(EnrollTOTPRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrollTOTP")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EnrollTOTPResponseObject); ok {
+		if err := validResponse.VisitEnrollTOTPResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConfirmTOTP operation middleware
+func (sh *strictHandler) ConfirmTOTP(w http.ResponseWriter, r *http.Request, factorId FactorId) {
+	var request ConfirmTOTPRequestObject
+
+	request.FactorId = factorId
+
+	var body ConfirmTOTPJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTOTP(ctx, request.(ConfirmTOTPRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTOTP")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ConfirmTOTPResponseObject); ok {
+		if err := validResponse.VisitConfirmTOTPResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VerifyMFA operation middleware
+func (sh *strictHandler) VerifyMFA(w http.ResponseWriter, r *http.Request) {
+	var request VerifyMFARequestObject
+
+	var body VerifyMFAJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyMFA(ctx, request.(VerifyMFARequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyMFA")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(VerifyMFAResponseObject); ok {
+		if err := validResponse.VisitVerifyMFAResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

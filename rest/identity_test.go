@@ -1,0 +1,239 @@
+package rest_test
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/json"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/account"
+	"github.com/cairn-fit/cairn/ingest"
+	"github.com/cairn-fit/cairn/mail"
+	"github.com/cairn-fit/cairn/mfa"
+	"github.com/cairn-fit/cairn/ratelimit"
+	"github.com/cairn-fit/cairn/rest"
+	"github.com/cairn-fit/cairn/secrets"
+	"github.com/cairn-fit/cairn/sqldb/dbtest"
+	"github.com/cairn-fit/cairn/telemetry"
+	"github.com/cairn-fit/cairn/webhooks"
+)
+
+// idEnv is the API with the identity services: accounts, MFA (on a clock
+// the test moves), the audit log, OAuth clients and webhooks.
+type idEnv struct {
+	*env
+	clock *atomic.Int64 // unix nanoseconds: the MFA and database clock
+}
+
+func newIdentityEnv(t *testing.T, db *dbtest.DB) *idEnv {
+	t.Helper()
+	line, _ := secrets.NewKey("test")
+	keys, err := secrets.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &atomic.Int64{}
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	db.Now = now
+	var log syncBuffer
+	logger := telemetry.NewLogger(&log, 0)
+	d := deps(t, db, logger)
+	limiter := ratelimit.New(nil, now)
+	d.Accounts = &account.Service{DB: db.DB, Queue: d.Uploads.(*ingest.Uploads).Queue, Mailer: mail.Log{Log: logger},
+		Limiter: limiter, ResetURL: "https://cairn.example/reset-password"}
+	d.MFA = &mfa.Service{DB: db.DB, Keys: keys, Limiter: limiter, Now: now}
+	d.Audit, d.OAuthClients = db, db
+	wh := webhooks.New(db.DB, keys, webhooks.Config{AllowPrivate: true}, nil, nil)
+	wh.Attach(d.Uploads.(*ingest.Uploads).Queue)
+	d.Events, d.Webhooks = db, wh
+	s, err := rest.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &idEnv{env: &env{t: t, db: db, srv: srv, log: &log, api: s}, clock: clock}
+}
+
+// advance moves the MFA and database clock.
+func (e *idEnv) advance(d time.Duration) { e.clock.Add(int64(d)) }
+
+func (e *idEnv) now() time.Time { return time.Unix(0, e.clock.Load()) }
+
+// totp returns the code of secret at the clock's time plus offset steps.
+func (e *idEnv) totp(secret string, offset int) string {
+	e.t.Helper()
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := mfa.Code(raw, e.now().Add(time.Duration(offset)*mfa.Period), mfa.Digits)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// enroll enrolls and confirms an authenticator app through the API with
+// tok (whose sign-in then counts as verified), returning its secret and
+// recovery codes.
+func (e *idEnv) enroll(tok string) (string, []string) {
+	e.t.Helper()
+	var en struct {
+		FactorID string `json:"factor_id"`
+		Secret   string `json:"secret"`
+	}
+	if resp := e.doJSON("POST", "/v1/me/mfa/totp", tok, `{"name":"phone"}`, &en); resp.StatusCode != 201 {
+		e.t.Fatalf("enroll: %d", resp.StatusCode)
+	}
+	var done struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	if resp := e.doJSON("POST", "/v1/me/mfa/totp/"+en.FactorID+"/confirm", tok, `{"code":"`+e.totp(en.Secret, 0)+`"}`, &done); resp.StatusCode != 200 {
+		e.t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	return en.Secret, done.RecoveryCodes
+}
+
+// TestPermissionMatrix calls every operation of the spec (so new routes
+// join it) as each kind of caller and checks the status each gets.
+func TestPermissionMatrix(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newIdentityEnv(t, db)
+		sys := cairn.SystemContext(context.Background())
+		owner, other, admin := e.user("owner@example.com"), e.user("other@example.com"), e.user("admin@example.com", cairn.RoleAdmin)
+		frozen := &cairn.User{Email: "ice@example.com", Status: cairn.UserFrozen}
+		if err := db.CreateUser(sys, frozen); err != nil {
+			t.Fatal(err)
+		}
+		all := func(u *cairn.User) string { return e.token(u, time.Hour, cairn.KnownScopes...) }
+		userScopes := slices.DeleteFunc(slices.Clone(cairn.KnownScopes), func(s cairn.Scope) bool { return s == cairn.ScopeAdmin })
+		ownerTok, otherTok, adminTok := e.token(owner, time.Hour, userScopes...), e.token(other, time.Hour, userScopes...), all(admin)
+		e.enroll(adminTok) // the admin's token passes step-up for the next five minutes
+		expiredTok, frozenTok := e.token(owner, -time.Minute, cairn.KnownScopes...), all(frozen)
+
+		// The owner's resources, named by the routes' parameters.
+		ids := map[string]string{"userId": owner.ID}
+		create := func(path, body, idKey string) {
+			var out struct {
+				ID string `json:"id"`
+			}
+			if resp := e.doJSON("POST", path, ownerTok, body, &out); resp.StatusCode != 201 || out.ID == "" {
+				t.Fatalf("POST %s: %d", path, resp.StatusCode)
+			}
+			ids[idKey] = out.ID
+		}
+		create("/v1/users/"+owner.ID+"/devices", `{"manufacturer":"garmin","model":"fenix"}`, "deviceId")
+		create("/v1/activities", `{"type":"run","start_time":"2024-05-01T07:00:00Z"}`, "activityId")
+		create("/v1/users/"+owner.ID+"/workouts", `{"name":"intervals","sport":"run"}`, "workoutId")
+		create("/v1/webhooks", `{"url":"https://hooks.example/x","event_types":["activity.created"]}`, "webhookId")
+		client := &cairn.OAuthClient{ID: "matrix-app", Name: "matrix", GrantTypes: []string{cairn.GrantClientCredentials},
+			Scopes: []cairn.Scope{cairn.ScopeProfileRead}, SecretHash: []byte("x")}
+		if err := db.CreateOAuthClient(sys, client); err != nil {
+			t.Fatal(err)
+		}
+		ids["clientId"] = client.ID
+
+		param := regexp.MustCompile(`\{[^}]+\}`)
+		ops := specOps(t)
+		// Deletions last, so that the resources exist for every other route.
+		slices.SortFunc(ops, func(a, b specOp) int {
+			da, db := strings.HasPrefix(a.pattern, "DELETE "), strings.HasPrefix(b.pattern, "DELETE ")
+			if da != db {
+				if da {
+					return 1
+				}
+				return -1
+			}
+			return strings.Compare(a.pattern, b.pattern)
+		})
+		for _, o := range ops {
+			method, path, _ := strings.Cut(o.pattern, " ")
+			adminOp := slices.ContainsFunc(o.scopes, func(alt []string) bool { return slices.Contains(alt, "admin") })
+			me := strings.HasPrefix(path, "/v1/me/")
+			owned := !me && !adminOp && param.MatchString(path)
+			target := owner.ID
+			if adminOp {
+				// A user of its own for each admin route: freezing or deleting
+				// it disturbs no other route.
+				target = e.user("target-" + strings.NewReplacer("/", "-", " ", "-", "{", "", "}", "").Replace(o.pattern) + "@example.com").ID
+			}
+			url := param.ReplaceAllStringFunc(path, func(p string) string {
+				name := p[1 : len(p)-1]
+				if name == "userId" {
+					return target
+				}
+				if id, ok := ids[name]; ok {
+					return id
+				}
+				return "x"
+			})
+			var wrongScope []cairn.Scope
+			for _, s := range cairn.KnownScopes {
+				if !slices.ContainsFunc(o.scopes, func(alt []string) bool { return slices.Contains(alt, string(s)) }) {
+					wrongScope = append(wrongScope, s)
+				}
+			}
+			type call struct {
+				who, token string
+				status     int    // exactly this status, or when 0:
+				code       string // this error code too, if not empty
+				allowed    bool   // anything but 401, 403 and 5xx (and 404 for the admin on admin routes)
+			}
+			var calls []call
+			if len(o.scopes) == 0 {
+				for _, c := range []struct{ who, tok string }{{"no token", ""}, {"expired", expiredTok}, {"owner", ownerTok}, {"frozen", frozenTok}} {
+					calls = append(calls, call{who: c.who, token: c.tok, allowed: true})
+				}
+			} else {
+				calls = []call{
+					{who: "no token", status: 401, code: cairn.EUNAUTHENTICATED},
+					{who: "expired token", token: expiredTok, status: 401, code: cairn.EUNAUTHENTICATED},
+					{who: "wrong scope", token: e.token(owner, time.Hour, wrongScope...), status: 403, code: cairn.EFORBIDDEN},
+					{who: "frozen user", token: frozenTok, status: 403, code: cairn.EFORBIDDEN},
+				}
+				switch {
+				case adminOp:
+					calls = append(calls, call{who: "other user", token: otherTok, status: 403, code: cairn.EFORBIDDEN},
+						call{who: "owner", token: ownerTok, status: 403, code: cairn.EFORBIDDEN},
+						call{who: "admin", token: adminTok, allowed: true})
+				case owned:
+					calls = append(calls, call{who: "other user", token: otherTok, status: 404, code: cairn.ENOTFOUND},
+						call{who: "admin", token: adminTok, allowed: true},
+						call{who: "owner", token: ownerTok, allowed: true})
+				default:
+					calls = append(calls, call{who: "other user", token: otherTok, allowed: true},
+						call{who: "admin", token: adminTok, allowed: true},
+						call{who: "owner", token: ownerTok, allowed: true})
+				}
+			}
+			t.Run(o.pattern, func(t *testing.T) {
+				for _, c := range calls {
+					var body errorShape
+					resp, raw := e.raw(method, url, c.token, "{}", nil)
+					_ = json.Unmarshal(raw, &body)
+					switch {
+					case c.who == "other user" && owned && resp.StatusCode == 400 && body.Error.Code == cairn.EVALIDATION:
+						// The body ("{}") is refused before the resource is looked up.
+					case c.status != 0 && (resp.StatusCode != c.status || body.Error.Code != c.code):
+						t.Errorf("%s %s as %s: %d %s, want %d %s", method, url, c.who, resp.StatusCode, body.Error.Code, c.status, c.code)
+					case c.allowed && (resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode >= 500 ||
+						(adminOp && resp.StatusCode == 404)):
+						t.Errorf("%s %s as %s: %d %s %s, want it let through", method, url, c.who, resp.StatusCode, body.Error.Code, body.Error.Message)
+						if resp.StatusCode >= 500 {
+							t.Log(e.log.String())
+						}
+					}
+				}
+			})
+		}
+	})
+}
