@@ -127,7 +127,9 @@ func TestConnections(t *testing.T) {
 			Viewer struct {
 				Devices struct {
 					TotalCount int
-					Edges      []struct{ Node struct{ ID, Model, Status string } }
+					Edges      []struct {
+						Node struct{ ID, Model, Status string }
+					}
 				}
 			}
 		}
@@ -149,12 +151,12 @@ func TestConnections(t *testing.T) {
 
 		// Bad paging arguments and cursors are VALIDATION_ERRORs naming them.
 		for q, field := range map[string]string{
-			`{ viewer { activities(first: 201) { totalCount } } }`:                  "first",
-			`{ viewer { activities(first: 0) { totalCount } } }`:                    "first",
-			`{ viewer { activities(first: 2, last: 2) { totalCount } } }`:           "last",
-			`{ viewer { activities(first: 2, before: "x") { totalCount } } }`:       "before",
-			`{ viewer { activities(after: "nonsense") { totalCount } } }`:           "cursor",
-			`{ viewer { activities(deviceId: "QWN0aXZpdHk6eA") { totalCount } } }`: "deviceId",
+			`{ viewer { activities(first: 201) { totalCount } } }`:                                     "first",
+			`{ viewer { activities(first: 0) { totalCount } } }`:                                       "first",
+			`{ viewer { activities(first: 2, last: 2) { totalCount } } }`:                              "last",
+			`{ viewer { activities(first: 2, before: "x") { totalCount } } }`:                          "before",
+			`{ viewer { activities(after: "nonsense") { totalCount } } }`:                              "cursor",
+			`{ viewer { activities(deviceId: "QWN0aXZpdHk6eA") { totalCount } } }`:                     "deviceId",
 			`{ viewer { activities(startDate: "2025-03-02", endDate: "2025-03-01") { totalCount } } }`: "endDate",
 		} {
 			x := e.wantError(tok, q, nil, cairn.EVALIDATION)
