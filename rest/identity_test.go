@@ -237,3 +237,149 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminStepUpAndAudit runs the sensitive admin operations through
+// step-up, checks roles, and finds the actions in the audit log.
+func TestAdminStepUpAndAudit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newIdentityEnv(t, db)
+		admin, support, ada := e.user("root@example.com", cairn.RoleAdmin), e.user("help@example.com", cairn.RoleSupport), e.user("ada@example.com")
+		adminTok, supportTok := e.token(admin, time.Hour, cairn.KnownScopes...), e.token(support, time.Hour, cairn.KnownScopes...)
+
+		e.wantError("DELETE", "/v1/admin/users/"+ada.ID, adminTok, 401, cairn.ESTEPUPREQUIRED)
+		secret, codes := e.enroll(adminTok)
+		if len(codes) == 0 {
+			t.Fatal("the first factor came without recovery codes")
+		}
+		if resp := e.do("POST", "/v1/admin/users/"+ada.ID+"/reset-password", adminTok, nil); resp.StatusCode != 204 {
+			t.Fatalf("reset password just after an MFA check: %d", resp.StatusCode)
+		}
+		// Five minutes on, the check is stale; a new one is fresh again.
+		e.advance(mfa.StepUpWindow + time.Second)
+		e.wantError("POST", "/v1/admin/users/"+ada.ID+"/mfa/reset", adminTok, 401, cairn.ESTEPUPREQUIRED)
+		var verified struct {
+			Method string `json:"method"`
+		}
+		if resp := e.doJSON("POST", "/v1/me/mfa/verify", adminTok, `{"code":"`+e.totp(secret, 0)+`"}`, &verified); resp.StatusCode != 200 || verified.Method != "totp" {
+			t.Fatalf("verify: %d %+v", resp.StatusCode, verified)
+		}
+		if resp := e.do("POST", "/v1/admin/users/"+ada.ID+"/mfa/reset", adminTok, nil); resp.StatusCode != 204 {
+			t.Fatalf("MFA reset after step-up: %d", resp.StatusCode)
+		}
+		// The same code does not work twice.
+		e.advance(time.Second)
+		var wrong errorShape
+		if resp := e.doJSON("POST", "/v1/me/mfa/verify", adminTok, `{"code":"`+e.totp(secret, 0)+`"}`, &wrong); resp.StatusCode != 401 || wrong.Error.Code != cairn.EUNAUTHENTICATED {
+			t.Errorf("a code used twice: %d %+v", resp.StatusCode, wrong)
+		}
+		// Recovery codes pass a check too, once each.
+		if resp := e.doJSON("POST", "/v1/me/mfa/verify", adminTok, `{"code":"`+codes[0]+`","method":"recovery_code"}`, nil); resp.StatusCode != 200 {
+			t.Errorf("recovery code: %d", resp.StatusCode)
+		}
+		if resp := e.do("DELETE", "/v1/admin/users/"+ada.ID, adminTok, nil); resp.StatusCode != 204 {
+			t.Fatalf("delete after step-up: %d", resp.StatusCode)
+		}
+		e.wantError("GET", "/v1/users/"+ada.ID, adminTok, 404, cairn.ENOTFOUND)
+
+		// Support helps users, but freezes and creates no one.
+		bob := e.user("bob@example.com")
+		e.wantError("POST", "/v1/admin/users/"+bob.ID+"/freeze", supportTok, 403, cairn.EFORBIDDEN)
+		if resp := e.doJSON("POST", "/v1/admin/users", supportTok, `{"email":"new@example.com"}`, nil); resp.StatusCode != 403 {
+			t.Errorf("support creating a user: %d", resp.StatusCode)
+		}
+		var found struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		if resp := e.do("GET", "/v1/admin/users?q=BOB@", supportTok, &found); resp.StatusCode != 200 || len(found.Data) != 1 || found.Data[0].ID != bob.ID {
+			t.Errorf("search by email: %d %+v", resp.StatusCode, found)
+		}
+		if resp := e.do("GET", "/v1/users/"+bob.ID, adminTok, nil); resp.StatusCode != 200 {
+			t.Errorf("admin reading a profile: %d", resp.StatusCode)
+		}
+		var created struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if resp := e.doJSON("POST", "/v1/admin/users", adminTok, `{"email":"New@Example.com","roles":["support"]}`, &created); resp.StatusCode != 201 || created.Status != "active" {
+			t.Fatalf("create: %d %+v", resp.StatusCode, created)
+		}
+		if resp := e.do("POST", "/v1/admin/users/"+created.ID+"/invite", supportTok, nil); resp.StatusCode != 204 {
+			t.Errorf("invite: %d", resp.StatusCode)
+		}
+		if resp := e.do("POST", "/v1/admin/users/"+bob.ID+"/freeze", adminTok, nil); resp.StatusCode != 200 {
+			t.Errorf("freeze: %d", resp.StatusCode)
+		}
+
+		type entry struct {
+			ID      string `json:"id"`
+			ActorID string `json:"actor_id"`
+			UserID  string `json:"user_id"`
+			Action  string `json:"action"`
+			IP      string `json:"ip"`
+		}
+		var page struct {
+			Data       []entry `json:"data"`
+			NextCursor *string `json:"next_cursor"`
+			Total      int     `json:"total"`
+		}
+		for action, want := range map[string]entry{
+			cairn.AuditUserDelete:        {ActorID: admin.ID, UserID: ada.ID},
+			cairn.AuditAdminResetPass:    {ActorID: admin.ID, UserID: ada.ID},
+			cairn.AuditAdminResetMFA:     {ActorID: admin.ID, UserID: ada.ID},
+			cairn.AuditUserFreeze:        {ActorID: admin.ID, UserID: bob.ID},
+			cairn.AuditUserCreate:        {ActorID: admin.ID, UserID: created.ID},
+			cairn.AuditUserInvite:        {ActorID: support.ID, UserID: created.ID},
+			cairn.AuditAdminViewUserData: {ActorID: admin.ID, UserID: bob.ID},
+			cairn.AuditMFAEnroll:         {ActorID: admin.ID, UserID: admin.ID},
+			cairn.AuditMFAVerify:         {ActorID: admin.ID, UserID: admin.ID},
+		} {
+			page.Data = nil
+			if resp := e.do("GET", "/v1/admin/audit?action="+action+"&user_id="+want.UserID, adminTok, &page); resp.StatusCode != 200 || len(page.Data) == 0 {
+				t.Errorf("audit %s: %d %+v", action, resp.StatusCode, page)
+				continue
+			}
+			if got := page.Data[0]; got.ActorID != want.ActorID || got.IP != "127.0.0.1" {
+				t.Errorf("audit %s: %+v, want actor %s from 127.0.0.1", action, got, want.ActorID)
+			}
+		}
+		// Pages follow each other under the filter.
+		if resp := e.do("GET", "/v1/admin/audit?actor_id="+admin.ID+"&limit=2", adminTok, &page); resp.StatusCode != 200 || len(page.Data) != 2 || page.NextCursor == nil || page.Total < 5 {
+			t.Fatalf("audit page: %d %+v", resp.StatusCode, page)
+		}
+		first := slices.Clone(page.Data)
+		if resp := e.do("GET", "/v1/admin/audit?actor_id="+admin.ID+"&limit=2&cursor="+*page.NextCursor, adminTok, &page); resp.StatusCode != 200 || len(page.Data) == 0 || page.Data[0].ID == first[0].ID || page.Data[0].ID == first[1].ID {
+			t.Errorf("second audit page: %d %+v", resp.StatusCode, page)
+		}
+		e.wantError("GET", "/v1/admin/audit", supportTok+"x", 401, cairn.EUNAUTHENTICATED)
+	})
+}
+
+// TestMFAGuessingIsLimited shows the rate limit engage on MFA checks
+// through HTTP: 429 RATE_LIMITED with Retry-After.
+func TestMFAGuessingIsLimited(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newIdentityEnv(t, db)
+		tok := e.token(e.user("ada@example.com"), time.Hour, cairn.ScopeProfileRead)
+		e.enroll(tok)
+		for i := range 10 {
+			var body errorShape
+			resp, raw := e.raw("POST", "/v1/me/mfa/verify", tok, `{"code":"000000"}`, nil)
+			_ = json.Unmarshal(raw, &body)
+			if resp.StatusCode == 429 {
+				if body.Error.Code != cairn.ERATELIMITED || resp.Header.Get("Retry-After") == "" {
+					t.Fatalf("429 without its code or Retry-After: %+v %v", body, resp.Header)
+				}
+				if i < 3 {
+					t.Fatalf("limited after %d guesses: the free failures are gone", i)
+				}
+				return
+			}
+			if resp.StatusCode != 401 || body.Error.Code != cairn.EUNAUTHENTICATED {
+				t.Fatalf("guess %d: %d %+v", i, resp.StatusCode, body)
+			}
+		}
+		t.Fatal("ten wrong codes in a row were never limited")
+	})
+}
