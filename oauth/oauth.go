@@ -62,6 +62,9 @@ type Config struct {
 	// Limiter slows down password, client secret and user code guessing;
 	// nil limits nothing.
 	Limiter *ratelimit.Limiter
+	// Audit records sign-ins (success and failure), issued and revoked
+	// tokens; nil records nothing.
+	Audit   cairn.AuditLog
 	Log     *slog.Logger
 	Metrics *telemetry.Metrics
 	// Now is the clock of sessions and device grants (tokens use fosite's
@@ -225,7 +228,30 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.succeed(actionToken, ip, account)
+	scopes := ar.GetGrantedScopes()
+	s.audit(r, &cairn.AuditEntry{ActorID: "client:" + ar.GetClient().GetID(), UserID: ar.GetSession().GetSubject(),
+		Action: cairn.AuditTokenIssue, Details: auditDetails(map[string]any{"grant_type": ar.GetGrantTypes(), "scopes": scopes})})
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// audit appends e to the audit log, with the request's client; a failure
+// is logged, never shown to the person or client.
+func (s *Server) audit(r *http.Request, e *cairn.AuditEntry) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	ctx := cairn.WithClient(sys(r.Context()), cairn.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+	if err := s.cfg.Audit.RecordAudit(ctx, e); err != nil {
+		s.log.ErrorContext(r.Context(), "audit", "action", e.Action, "err", err)
+	}
+}
+
+func auditDetails(v map[string]any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // tokenOutcome counts wrong credentials and grants as failures; a device
@@ -258,6 +284,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.provider.NewRevocationRequest(ctx, r)
 	s.tokenOutcome(ip, account, err)
+	if err == nil {
+		s.audit(r, &cairn.AuditEntry{ActorID: "client:" + account, Action: cairn.AuditTokenRevoke})
+	}
 	s.provider.WriteRevocationResponse(ctx, w, err)
 }
 

@@ -64,7 +64,7 @@ func newEnv(t *testing.T, db *dbtest.DB) *env {
 	srv := httptest.NewUnstartedServer(nil)
 	e.iss = "http://" + srv.Listener.Addr().String()
 	auth, err := oauth.New(oauth.Config{Issuer: e.iss, Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Store: db, Users: db, Limiter: ratelimit.New(nil, e.clock.Now), Now: e.clock.Now, DeviceInterval: time.Second})
+		Store: db, Users: db, Audit: db, Limiter: ratelimit.New(nil, e.clock.Now), Now: e.clock.Now, DeviceInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,6 +317,13 @@ func TestAuthorizationCodePKCE(t *testing.T) {
 		}
 		if _, err := e.actor("cairn_at_nonsense.nonsense"); cairn.ErrorCode(err) != cairn.EUNAUTHENTICATED {
 			t.Fatalf("nonsense token: %v", err)
+		}
+		// The sign-ins, failed and not, and the issued token are audited.
+		for _, action := range []string{cairn.AuditLoginFailure, cairn.AuditLoginSuccess, cairn.AuditTokenIssue} {
+			page, err := e.db.SearchAudit(cairn.SystemContext(context.Background()), cairn.AuditFilter{UserID: e.ada.ID, Action: action})
+			if err != nil || len(page.Data) == 0 || page.Data[0].IP == "" {
+				t.Errorf("audit of %s: %+v, %v", action, page, err)
+			}
 		}
 	})
 }

@@ -224,11 +224,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ok = ok && u != nil && u.PasswordHash != "" && u.Status == cairn.UserActive
 	if !ok {
 		s.fail(actionLogin, ip, email)
+		failed := &cairn.AuditEntry{ActorID: "anonymous", Action: cairn.AuditLoginFailure, Details: auditDetails(map[string]any{"email": email})}
+		if u != nil {
+			failed.UserID = u.ID
+		}
+		s.audit(r, failed)
 		d.CSRF, d.Error = s.csrfToken(w, r, cookieValue(r, sessionCookie)), "The email or the password is wrong."
 		s.render(w, http.StatusUnauthorized, "login.html", d)
 		return
 	}
 	s.succeed(actionLogin, ip, email)
+	s.audit(r, &cairn.AuditEntry{ActorID: u.ID, UserID: u.ID, Action: cairn.AuditLoginSuccess})
 	// A new session id on every sign-in: no session fixation.
 	value := randomString(32)
 	ws := &cairn.WebSession{Hash: hashOf(value), UserID: u.ID, ExpiresAt: s.now().Add(s.cfg.SessionLifespan)}
