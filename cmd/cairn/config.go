@@ -29,6 +29,9 @@ type Config struct {
 	// Webhook delivery (webhooks.go).
 	Webhooks WebhookSettings
 
+	// GraphQL API (graphql.go).
+	GraphQL GraphQLSettings
+
 	// OAuth2 authorization server.
 	OAuthIssuer          string        // public base URL; empty: http://<addr>
 	OAuthSecret          string        // token signing secret; empty: generated and kept
@@ -60,6 +63,7 @@ func (c *Config) storageFlags(fs *flag.FlagSet) {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
 	c.webhookFlags(fs)
+	c.graphqlFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to drain requests and jobs on SIGTERM")
 	c.oauthFlags(fs)
@@ -159,5 +163,6 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("OAuth lifespans and grace periods must not be negative"))
 	}
 	errs = append(errs, c.Webhooks.validate()...)
+	errs = append(errs, c.GraphQL.validate()...)
 	return errors.Join(errs...)
 }

@@ -97,6 +97,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	full := withOAuth(api.Handler(), auth)
+	if full, err = withGraphQL(full, &c, s, api, &tracks.Service{DB: s.DB, Bucket: bucket}, log); err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
 	handler.Store(&full)
 	log.Info("ready", "database", s.Dialect())
 
