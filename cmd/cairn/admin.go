@@ -102,8 +102,8 @@ func cmdTokenCreate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return errors.New("no user with email " + email)
 	}
-	if len(sc) > 0 && contains(sc, cairn.ScopeAdmin) && !u.HasRole(cairn.RoleAdmin) {
-		return errors.New("the admin scope is only for users with the admin role")
+	if len(sc) > 0 && contains(sc, cairn.ScopeAdmin) && !u.Staff() {
+		return errors.New("the admin scope is only for users with the admin or support role")
 	}
 	secret, hash := cairn.NewTokenSecret()
 	t := &cairn.PersonalAccessToken{UserID: u.ID, Name: name, Hash: hash, Scopes: sc}
@@ -112,6 +112,10 @@ func cmdTokenCreate(ctx context.Context, e env, args []string) error {
 		t.ExpiresAt = &exp
 	}
 	if err := s.CreateToken(sys, t); err != nil {
+		return err
+	}
+	details, _ := json.Marshal(map[string]any{"token_id": t.ID, "name": t.Name, "scopes": t.Scopes, "via": "cli"})
+	if err := s.RecordAudit(sys, &cairn.AuditEntry{UserID: u.ID, Action: cairn.AuditTokenIssue, Details: details}); err != nil {
 		return err
 	}
 	return json.NewEncoder(e.stdout).Encode(map[string]any{
