@@ -121,7 +121,7 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, 
 	}
 	return oauth.New(oauth.Config{Issuer: issuer, Secret: secret,
 		AccessTokenLifespan: c.OAuthAccessLifespan, RefreshTokenLifespan: c.OAuthRefreshLifespan,
-		Store: s, Users: s, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
+		Store: s, Users: s, Audit: s, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
 }
 
 // withOAuth answers the authorization server's paths and sends the rest

@@ -84,6 +84,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
 		Idempotency: s, Events: s, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
+		Accounts: ident.Accounts, MFA: ident.MFA, Audit: s, OAuthClients: s, ClientSecretGrace: c.OAuthSecretGrace,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
