@@ -1,0 +1,183 @@
+// Package provider is what cairn's clients of outside APIs (strava,
+// garmin, weather) share: a clock that tests can drive, the rate budget
+// of a provider application, and Caller, which sends a request through
+// a smoothing limiter (golang.org/x/time/rate), the budget, a circuit
+// breaker (sony/gobreaker) and retries with exponential backoff
+// (cenkalti/backoff), classifying every failure as retryable or not.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cairn-fit/cairn"
+)
+
+// Clock tells the time and waits. Rate windows follow it, so that tests
+// can run a day of windows in an instant.
+type Clock interface {
+	Now() time.Time
+	// SleepUntil waits until the clock reads t, or until ctx ends.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+func (RealClock) Now() time.Time { return time.Now() }
+
+func (RealClock) SleepUntil(ctx context.Context, until time.Time) error {
+	d := time.Until(until)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Window is a fixed rate window: at most Limit calls from each multiple
+// of Length since the zero time (so 15 minutes aligns to :00, :15, :30
+// and :45, and 24 hours to UTC midnight, as Strava counts). Limit 0 is
+// no limit.
+type Window struct {
+	Name   string
+	Length time.Duration
+	Limit  int
+}
+
+type windowState struct {
+	Window
+	start time.Time
+	used  int
+}
+
+func (w *windowState) roll(now time.Time) {
+	if start := now.UTC().Truncate(w.Length); !start.Equal(w.start) {
+		w.start, w.used = start, 0
+	}
+}
+
+// Budget is one provider application's allowance of calls, shared by every
+// user's sync in the process: each call takes a slot in every window
+// before it is sent, so that no window is ever exceeded, and the usage the
+// provider reports (response headers) is folded in, so that calls made
+// elsewhere with the same application count too.
+type Budget struct {
+	clock Clock
+	// MaxWait bounds how long Take sleeps for a window to open; a longer
+	// wait returns a RATE_LIMITED error with RetryAfter, for the caller
+	// to come back (a job snoozes). Zero waits as long as needed.
+	MaxWait time.Duration
+
+	mu      sync.Mutex
+	windows []*windowState
+	taken   int64
+	waited  time.Duration
+}
+
+// NewBudget returns a budget over the windows.
+func NewBudget(clock Clock, windows ...Window) *Budget {
+	if clock == nil {
+		clock = RealClock{}
+	}
+	b := &Budget{clock: clock}
+	for _, w := range windows {
+		b.windows = append(b.windows, &windowState{Window: w})
+	}
+	return b
+}
+
+// Take reserves one call in every window, waiting for the windows that
+// are full to roll over.
+func (b *Budget) Take(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	for {
+		wait, until := b.tryTake()
+		if wait == 0 {
+			return nil
+		}
+		if b.MaxWait > 0 && wait > b.MaxWait {
+			return cairn.RateLimited(wait, fmt.Sprintf("the provider's rate limit is used up for %s", wait.Round(time.Second)))
+		}
+		b.mu.Lock()
+		b.waited += wait
+		b.mu.Unlock()
+		if err := b.clock.SleepUntil(ctx, until); err != nil {
+			return cairn.Unavailable(cairn.KindNetwork, err, "the sync was stopped while waiting for a rate window")
+		}
+	}
+}
+
+// tryTake takes a slot and returns 0, or returns how long until every
+// full window has rolled over, and when that is.
+func (b *Budget) tryTake() (time.Duration, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.clock.Now()
+	var until time.Time
+	for _, w := range b.windows {
+		w.roll(now)
+		if end := w.start.Add(w.Length); w.Limit > 0 && w.used >= w.Limit && end.After(until) {
+			until = end
+		}
+	}
+	if !until.IsZero() {
+		return until.Sub(now), until
+	}
+	for _, w := range b.windows {
+		w.used++
+	}
+	b.taken++
+	return 0, time.Time{}
+}
+
+// Observe folds in the provider's count of calls in window i (by its
+// position in NewBudget's list), as of now, and its limit when known
+// (0: unchanged).
+func (b *Budget) Observe(i, used, limit int) {
+	if b == nil || i < 0 || i >= len(b.windows) {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.windows[i]
+	w.roll(b.clock.Now())
+	if used > w.used {
+		w.used = used
+	}
+	if limit > 0 {
+		w.Limit = limit
+	}
+}
+
+// Exhausted reports whether window i has no call left now.
+func (b *Budget) Exhausted(i int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.windows[i]
+	w.roll(b.clock.Now())
+	return w.Limit > 0 && w.used >= w.Limit
+}
+
+// BudgetStats are what a budget has handed out.
+type BudgetStats struct {
+	Taken  int64         // calls sent
+	Waited time.Duration // time spent waiting for windows (on the budget's clock)
+}
+
+// Stats returns the budget's counters.
+func (b *Budget) Stats() BudgetStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return BudgetStats{Taken: b.taken, Waited: b.waited}
+}
