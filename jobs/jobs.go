@@ -85,7 +85,11 @@ func New(db *sqldb.DB, pool *pgxpool.Pool, cfg Config) (*Queue, error) {
 		rc.FetchCooldown = min(cfg.PollInterval, 100*time.Millisecond)
 	}
 	if db.Dialect() == "postgres" {
-		ins, err := river.NewClient(riverdatabasesql.New(db.Writer()), &river.Config{Logger: cfg.Logger})
+		// The inserter notifies workers of new jobs at most once per
+		// FetchCooldown and queue: short, so that a job enqueued just
+		// after another is not left to the next poll.
+		ins, err := river.NewClient(riverdatabasesql.New(db.Writer()), &river.Config{Logger: cfg.Logger,
+			FetchCooldown: 5 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}

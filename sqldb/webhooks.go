@@ -418,6 +418,44 @@ func (db *DB) RecordDeliveryAttempt(ctx context.Context, d *cairn.WebhookDeliver
 	return disabled, err
 }
 
+// RecordDeliveryAttempts writes the outcomes of several attempts that
+// change nothing about their endpoints, in one transaction (one statement
+// on PostgreSQL): the delivery workers' group commit.
+func (db *DB) RecordDeliveryAttempts(ctx context.Context, ds []*cairn.WebhookDelivery) error {
+	now := db.now()
+	var b argList
+	rows := make([]string, len(ds))
+	for i, d := range ds {
+		if err := reach(ctx, d.UserID); err != nil {
+			return err
+		}
+		attempts, err := jsonOf(d.Attempts)
+		if err != nil {
+			return cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+		}
+		d.UpdatedAt = now
+		rows[i] = fmt.Sprintf("(%s::text, %s::text, %s::jsonb, %s::int, %s::timestamptz, %s::timestamptz)", b.add(d.ID),
+			b.add(d.Status), b.add(attempts), b.add(d.AttemptCount), b.add(db.tp(d.NextAttemptAt)), b.add(db.t(now)))
+	}
+	if db.d.Name == "postgres" {
+		_, err := db.write.ExecContext(ctx, `UPDATE webhook_deliveries AS d SET status = v.status, attempts = v.attempts,
+			attempt_count = v.attempt_count, next_attempt_at = v.next_attempt_at, updated_at = v.updated_at
+			FROM (VALUES `+strings.Join(rows, ", ")+`) AS v (id, status, attempts, attempt_count, next_attempt_at, updated_at)
+			WHERE d.id = v.id AND d.status = 'pending'`, b.args...)
+		return db.translate(err)
+	}
+	// SQLite has one writer: one transaction of small updates.
+	return db.InTx(ctx, func(tx *Tx) error {
+		for i := 0; i < len(b.args); i += 6 {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = $3, attempt_count = $4,
+				next_attempt_at = $5, updated_at = $6 WHERE id = $1 AND status = 'pending'`, b.args[i:i+6]...); err != nil {
+				return db.translate(err)
+			}
+		}
+		return nil
+	})
+}
+
 // disableEndpoint disables an enabled endpoint, recording the
 // webhook.disabled event and an audit entry; false when it was not
 // enabled.

@@ -116,9 +116,10 @@ type Service struct {
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
 
-	queue  *jobs.Queue
-	client *http.Client
-	limit  *limiter
+	queue    *jobs.Queue
+	client   *http.Client
+	limit    *limiter
+	recorder *recorder
 }
 
 // New returns the service; metrics go to reg (nil: not registered).
@@ -133,13 +134,15 @@ func New(db *sqldb.DB, keys Sealer, cfg Config, reg prometheus.Registerer, log *
 	return &Service{DB: db, Keys: keys, Config: cfg, Log: log, Now: time.Now,
 		Metrics: NewMetrics(reg, db.PendingDeliveries),
 		client:  newClient(cfg.Timeout, cfg.AllowPrivate, max(cfg.Workers, cfg.EndpointConcurrency)),
-		limit:   newLimiter(cfg.EndpointConcurrency)}
+		limit:   newLimiter(cfg.EndpointConcurrency), recorder: newRecorder(db)}
 }
 
-// Queue is the River queue configuration deliveries need.
+// Queue is the River queue configuration deliveries need. A producer
+// fetches at most once per FetchCooldown, up to its free workers: a short
+// cooldown lets a busy queue go past Workers deliveries per 100 ms.
 func (s *Service) Queue() river.QueueConfig {
 	return river.QueueConfig{MaxWorkers: s.Config.Workers, FetchPollInterval: s.Config.PollInterval,
-		FetchCooldown: min(s.Config.PollInterval, 100*time.Millisecond)}
+		FetchCooldown: min(s.Config.PollInterval, 10*time.Millisecond)}
 }
 
 // Register adds the delivery and relay workers to workers.

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -40,7 +41,11 @@ type Worker struct {
 
 // Work makes one attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	return w.Service.attempt(ctx, job.Args.DeliveryID, job.Attempt, job.MaxAttempts)
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(job.Metadata, &meta) // River's own metadata; absent is zero
+	return w.Service.attempt(ctx, job.Args.DeliveryID, job.Attempt, job.MaxAttempts, meta.Snoozes)
 }
 
 // NextRetry follows the retry schedule.
@@ -73,8 +78,26 @@ type errAttempt struct {
 
 func (e *errAttempt) Error() string { return "webhook delivery " + e.id + ": " + e.why }
 
+// Waiting for a free slot at a busy endpoint: a worker waits a little,
+// then snoozes its job (which spends no attempt), for longer each time.
+const (
+	slotWait      = 250 * time.Millisecond
+	snoozeBase    = 100 * time.Millisecond
+	snoozeMaximum = 10 * time.Second
+)
+
+// snooze is how long a job that found its endpoint busy n times before
+// waits: doubling from 100 ms to 10 s, jittered.
+func snooze(n int) time.Duration {
+	d := snoozeMaximum
+	if n < 7 {
+		d = min(snoozeBase<<n, snoozeMaximum)
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+}
+
 // attempt sends one delivery once and records the outcome.
-func (s *Service) attempt(ctx context.Context, id string, attempt, maxAttempts int) error {
+func (s *Service) attempt(ctx context.Context, id string, attempt, maxAttempts, snoozes int) error {
 	ctx = cairn.SystemContext(ctx)
 	t, err := s.DB.FindDeliveryTarget(ctx, id)
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
@@ -97,17 +120,17 @@ func (s *Service) attempt(ctx context.Context, id string, attempt, maxAttempts i
 		s.Metrics.Dead.Inc()
 		return nil
 	}
-	if !s.limit.acquire(d.EndpointID) {
-		// The endpoint has as many deliveries in flight as allowed: try
-		// again shortly, without spending an attempt.
-		return river.JobSnooze(time.Duration(200+rand.IntN(600)) * time.Millisecond)
-	}
-	defer s.limit.release(d.EndpointID)
 	keys, err := s.signingKeys(t)
 	if err != nil {
 		return err
 	}
+	if !s.limit.acquire(ctx, d.EndpointID, slotWait) {
+		// The endpoint has as many deliveries in flight as allowed: try
+		// again later, without spending an attempt.
+		return river.JobSnooze(snooze(snoozes))
+	}
 	a, outcome := s.send(ctx, t, keys)
+	s.limit.release(d.EndpointID)
 	d.Attempts = append(d.Attempts, a)
 	d.AttemptCount++
 	now := s.now()
@@ -135,7 +158,12 @@ func (s *Service) attempt(ctx context.Context, id string, attempt, maxAttempts i
 			d.NextAttemptAt = &next
 		}
 	}
-	disabled, err := s.DB.RecordDeliveryAttempt(ctx, d, change, reason)
+	var disabled bool
+	if change == sqldb.EndpointUnchanged {
+		err = s.recorder.record(ctx, d) // the common case, written in groups
+	} else {
+		disabled, err = s.DB.RecordDeliveryAttempt(ctx, d, change, reason)
+	}
 	if err != nil {
 		return err
 	}
@@ -231,21 +259,41 @@ func describe(err error, timeout time.Duration) (reason, text string) {
 
 // limiter bounds the deliveries in flight per endpoint in this process.
 type limiter struct {
-	mu  sync.Mutex
-	n   map[string]int
-	max int
+	mu    sync.Mutex
+	n     map[string]int
+	freed map[string]chan struct{} // closed when a slot of the key frees
+	max   int
 }
 
-func newLimiter(max int) *limiter { return &limiter{n: map[string]int{}, max: max} }
+func newLimiter(max int) *limiter {
+	return &limiter{n: map[string]int{}, freed: map[string]chan struct{}{}, max: max}
+}
 
-func (l *limiter) acquire(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.n[key] >= l.max {
-		return false
+// acquire takes a slot for key, waiting at most wait for one to free.
+func (l *limiter) acquire(ctx context.Context, key string, wait time.Duration) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		if l.n[key] < l.max {
+			l.n[key]++
+			l.mu.Unlock()
+			return true
+		}
+		ch, ok := l.freed[key]
+		if !ok {
+			ch = make(chan struct{})
+			l.freed[key] = ch
+		}
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
-	l.n[key]++
-	return true
 }
 
 func (l *limiter) release(key string) {
@@ -255,6 +303,10 @@ func (l *limiter) release(key string) {
 		delete(l.n, key)
 	} else {
 		l.n[key]--
+	}
+	if ch, ok := l.freed[key]; ok {
+		close(ch)
+		delete(l.freed, key)
 	}
 }
 
