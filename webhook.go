@@ -95,6 +95,9 @@ func (p WebhookEndpointPatch) Apply(e *WebhookEndpoint) error {
 	return e.Validate()
 }
 
+// AuditWebhookDisable is the audit action of cairn disabling an endpoint.
+const AuditWebhookDisable = "webhook.disable"
+
 // Delivery statuses: pending until an attempt succeeds (delivered) or the
 // last attempt of the retry schedule fails (dead).
 const (

@@ -477,9 +477,9 @@ func (tx *Tx) disableEndpoint(ctx context.Context, id, reason string) (bool, err
 		}
 	}
 	details, _ := json.Marshal(map[string]string{"webhook_id": id, "reason": reason})
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO audit_log (id, actor_id, user_id, action, details, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, NewID(), "system", user, "webhook.disable", string(details), now)
-	return true, db.translate(err)
+	err = tx.RecordAudit(ctx, &cairn.AuditEntry{ActorID: cairn.AuditSystem, UserID: user.String,
+		Action: cairn.AuditWebhookDisable, Details: details})
+	return err == nil, err
 }
 
 // PendingDeliveries counts the deliveries waiting for an attempt: the
