@@ -2196,9 +2196,9 @@ type ClientInterface interface {
 
 	// AdminResetPassword Mail a password reset
 	//
-	// The current password stops working; the user chooses a new one with
-	// the mailed single-use link. Needs `users:reset_password` and a recent
-	// MFA check.
+	// Mails the user a single-use link to choose a new password (the
+	// current one keeps working until then). Needs `users:reset_password`
+	// and a recent MFA check.
 	//
 	// Corresponds with POST /v1/admin/users/{userId}/reset-password (the `AdminResetPassword` operationId).
 	AdminResetPassword(ctx context.Context, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3086,9 +3086,9 @@ func (c *Client) AdminResetMFA(ctx context.Context, userId UserId, reqEditors ..
 
 // AdminResetPassword Mail a password reset
 //
-// The current password stops working; the user chooses a new one with
-// the mailed single-use link. Needs `users:reset_password` and a recent
-// MFA check.
+// Mails the user a single-use link to choose a new password (the
+// current one keeps working until then). Needs `users:reset_password`
+// and a recent MFA check.
 //
 // Corresponds with POST /v1/admin/users/{userId}/reset-password (the `AdminResetPassword` operationId).
 func (c *Client) AdminResetPassword(ctx context.Context, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7701,9 +7701,9 @@ type ClientWithResponsesInterface interface {
 
 	// AdminResetPasswordWithResponse Mail a password reset
 	//
-	// The current password stops working; the user chooses a new one with
-	// the mailed single-use link. Needs `users:reset_password` and a recent
-	// MFA check.
+	// Mails the user a single-use link to choose a new password (the
+	// current one keeps working until then). Needs `users:reset_password`
+	// and a recent MFA check.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12898,9 +12898,9 @@ func (c *ClientWithResponses) AdminResetMFAWithResponse(ctx context.Context, use
 
 // AdminResetPasswordWithResponse Mail a password reset
 //
-// The current password stops working; the user chooses a new one with
-// the mailed single-use link. Needs `users:reset_password` and a recent
-// MFA check.
+// Mails the user a single-use link to choose a new password (the
+// current one keeps working until then). Needs `users:reset_password`
+// and a recent MFA check.
 //
 // Returns a wrapper object for the known response body format(s).
 //
