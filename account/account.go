@@ -117,6 +117,10 @@ func (s *Service) Delete(ctx context.Context, userID string) error {
 		if err != nil {
 			return err
 		}
+		ev := cairn.UserDeletedEvent(userID)
+		if err := tx.AppendEvent(ctx, &ev); err != nil {
+			return err
+		}
 		purgeAt := at.Add(max(after, 0))
 		if err := s.Queue.InsertTx(ctx, tx, PurgeArgs{UserID: userID, DeletedAt: at},
 			&river.InsertOpts{ScheduledAt: purgeAt, MaxAttempts: 10}); err != nil {

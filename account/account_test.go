@@ -188,6 +188,10 @@ func TestDeleteAndPurge(t *testing.T) {
 		if len(js) != 1 || js[0].UserID != ada.ID || js[0].DeletedAt.Before(before.Add(-time.Second)) {
 			t.Fatalf("purge jobs: %+v", js)
 		}
+		var deletedEvents int
+		if err := db.Reader().QueryRow("SELECT count(*) FROM events WHERE type = 'user.deleted' AND user_id = $1", ada.ID).Scan(&deletedEvents); err != nil || deletedEvents != 1 {
+			t.Errorf("user.deleted events: %d, %v", deletedEvents, err)
+		}
 		// River's own notion of time on each database.
 		later := "datetime('now', '+23 hours')"
 		if db.Dialect() == "postgres" {

@@ -31,14 +31,15 @@ func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Status: Duplicate}
-	groups := recordings(p.file.Format, acts)
-	for _, g := range groups {
+	var window cairn.TimeWindow // of what this file added
+	for _, g := range recordings(p.file.Format, acts) {
 		ids, created, err := p.group(ctx, tx, g, deviceID)
 		if err != nil {
 			return nil, err
 		}
 		if created {
 			res.Status = Created
+			window = widen(window, g)
 		}
 		for _, id := range ids {
 			if !slices.Contains(res.ActivityIDs, id) {
@@ -46,7 +47,37 @@ func (p *plan) activities(ctx context.Context, tx *sqldb.Tx) (*Result, error) {
 			}
 		}
 	}
+	if deviceID != nil && res.Status == Created {
+		if err := deviceSynced(ctx, tx, p.userID, *deviceID, window); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// widen extends w to the time range of a recording that has timestamps.
+func widen(w cairn.TimeWindow, acts []cairn.DecodedActivity) cairn.TimeWindow {
+	start, end := span(acts)
+	if start.IsZero() {
+		return w
+	}
+	if w.Start.IsZero() || start.Before(w.Start) {
+		w.Start = start
+	}
+	if end.After(w.End) {
+		w.End = end
+	}
+	return w
+}
+
+// deviceSynced records that the device's data for the window reached
+// cairn: its last_sync_at, and device.synced in the transaction.
+func deviceSynced(ctx context.Context, tx *sqldb.Tx, userID, deviceID string, window cairn.TimeWindow) error {
+	if err := tx.MarkDeviceSynced(ctx, userID, deviceID, time.Now()); err != nil {
+		return err
+	}
+	ev := cairn.DeviceSyncedEvent(userID, deviceID, window)
+	return tx.AppendEvent(ctx, &ev)
 }
 
 // group stores one recording: a single activity, or a multisport parent

@@ -21,7 +21,7 @@ func TestActivityCreatedEvents(t *testing.T) {
 		f := setup(t, db)
 		events := func() []cairn.Event {
 			t.Helper()
-			p, err := db.ListEvents(f.ctx, cairn.EventFilter{})
+			p, err := db.ListEvents(f.ctx, cairn.EventFilter{Types: []cairn.EventType{cairn.EventActivityCreated}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,24 @@ func TestSyntheticActivity(t *testing.T) {
 		}
 		if n := f.count(t, "activities"); n != 1 {
 			t.Errorf("%d activities, want 1", n)
+		}
+		// One import made the activity: one activity.created and one
+		// device.synced for the window it covers, and the device's sync time.
+		synced, err := db.ListEvents(f.ctx, cairn.EventFilter{Types: []cairn.EventType{cairn.EventDeviceSynced}})
+		var data struct {
+			DeviceID   string           `json:"device_id"`
+			SyncWindow cairn.TimeWindow `json:"sync_window"`
+		}
+		if err != nil || len(synced.Data) != 1 || json.Unmarshal(synced.Data[0].Data, &data) != nil ||
+			data.DeviceID != *a.DeviceID || !data.SyncWindow.Start.Equal(start) || !data.SyncWindow.End.Equal(start.Add(599*time.Second)) {
+			t.Errorf("device.synced: %+v, %+v, %v", synced, data, err)
+		}
+		var created int
+		if err := db.Reader().QueryRow("SELECT count(*) FROM events WHERE type = 'activity.created' AND user_id = $1", f.user.ID).Scan(&created); err != nil || created != 1 {
+			t.Errorf("activity.created events: %d, %v", created, err)
+		}
+		if d, err := db.FindDevice(f.ctx, *a.DeviceID); err != nil || d.LastSyncAt == nil {
+			t.Errorf("device after import: %+v, %v", d, err)
 		}
 		// Both originals are kept under their hash, nothing staged is left.
 		var originals []string

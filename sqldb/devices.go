@@ -130,3 +130,14 @@ func (db *DB) affected(res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// MarkDeviceSynced records when a device's data last reached cairn.
+func (tx *Tx) MarkDeviceSynced(ctx context.Context, userID, deviceID string, at time.Time) error {
+	if err := reach(ctx, userID); err != nil {
+		return err
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	res, err := tx.tx.ExecContext(ctx, "UPDATE devices SET last_sync_at = $1, updated_at = $1 WHERE id = $2 AND user_id = $3",
+		tx.db.t(at), deviceID, userID)
+	return tx.db.affected(res, err)
+}
