@@ -15,7 +15,10 @@ import (
 // result) and what their fields load together: one query per kind of part
 // for the whole list.
 type activityList struct {
-	s         *Server
+	s *Server
+	// ctx is the request's, for the fields resolved without one (see
+	// must).
+	ctx       context.Context
 	items     []cairn.Activity
 	devices   *siblings[string, *deviceResolver]
 	summaries *siblings[string, *cairn.Summary]
@@ -27,12 +30,12 @@ type activityList struct {
 	metrics map[string]*siblings[string, *cairn.Page[cairn.Metric]] // by the field's arguments
 }
 
-func (s *Server) activityList(items []cairn.Activity) *activityList {
-	l := &activityList{s: s, items: items, metrics: map[string]*siblings[string, *cairn.Page[cairn.Metric]]{}}
+func (s *Server) activityList(ctx context.Context, items []cairn.Activity) *activityList {
+	l := &activityList{s: s, ctx: ctx, items: items, metrics: map[string]*siblings[string, *cairn.Page[cairn.Metric]]{}}
 	l.devices = newSiblings(l.keys(func(a *cairn.Activity) string { return deref(a.DeviceID) }),
 		func(ctx context.Context, ids []string) (map[string]*deviceResolver, error) {
 			rows, err := s.d.Batch.FindDevices(ctx, ids)
-			list := s.deviceList(rows)
+			list := s.deviceList(l.ctx, rows)
 			out := make(map[string]*deviceResolver, len(rows))
 			for i := range rows {
 				out[rows[i].ID] = list.resolver(i)
@@ -88,7 +91,7 @@ func (s *Server) loadActivities(ctx context.Context, ids []string) (map[string]*
 			live = append(live, a)
 		}
 	}
-	list := s.activityList(live)
+	list := s.activityList(ctx, live)
 	out := make(map[string]*activityResolver, len(live))
 	for i := range live {
 		out[live[i].ID] = list.resolver(i)
@@ -143,45 +146,45 @@ func (r *activityResolver) Rpe() *int32 {
 	return &v
 }
 
-func (r *activityResolver) Parent(ctx context.Context) (*activityResolver, error) {
+// Parent, Device, User and Summary are resolved without a context and
+// report errors through must: see there.
+
+func (r *activityResolver) Parent() *activityResolver {
 	if r.a.ParentID == nil {
-		return nil, nil
+		return nil
 	}
-	if err := r.list.s.need(ctx, opGetActivity); err != nil {
-		return nil, err
-	}
-	return r.list.parents.load(ctx, *r.a.ParentID)
+	ctx := r.list.ctx
+	must(0, r.list.s.need(ctx, opGetActivity))
+	return must(r.list.parents.load(ctx, *r.a.ParentID))
 }
 
-func (r *activityResolver) Device(ctx context.Context) (*deviceResolver, error) {
+func (r *activityResolver) Device() *deviceResolver {
 	if r.a.DeviceID == nil {
-		return nil, nil
+		return nil
 	}
-	if err := r.list.s.need(ctx, opGetDevice); err != nil {
-		return nil, err
-	}
-	return r.list.devices.load(ctx, *r.a.DeviceID)
+	ctx := r.list.ctx
+	must(0, r.list.s.need(ctx, opGetDevice))
+	return must(r.list.devices.load(ctx, *r.a.DeviceID))
 }
 
-func (r *activityResolver) User(ctx context.Context) (*userResolver, error) {
-	u, err := r.list.users.load(ctx, r.a.UserID)
+func (r *activityResolver) User() *userResolver {
+	u, err := r.list.users.load(r.list.ctx, r.a.UserID)
 	if err == nil && u == nil {
 		// The activity is visible, so its owner is: an admin reads
 		// another user's, or the user was deleted since.
 		err = cairn.Errorf(cairn.ENOTFOUND, "not found")
 	}
-	return u, err
+	return must(u, err)
 }
 
-func (r *activityResolver) Summary(ctx context.Context) (*summaryResolver, error) {
-	if err := r.list.s.need(ctx, opGetSummary); err != nil {
-		return nil, err
+func (r *activityResolver) Summary() *summaryResolver {
+	ctx := r.list.ctx
+	must(0, r.list.s.need(ctx, opGetSummary))
+	sum := must(r.list.summaries.load(ctx, r.a.ID))
+	if sum == nil {
+		return nil
 	}
-	sum, err := r.list.summaries.load(ctx, r.a.ID)
-	if err != nil || sum == nil {
-		return nil, err
-	}
-	return &summaryResolver{sum: sum, activity: r}, nil
+	return &summaryResolver{sum: sum, activity: r}
 }
 
 type metricsArgs struct {

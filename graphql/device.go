@@ -10,12 +10,13 @@ import (
 // deviceList is a list of devices and what their fields load together.
 type deviceList struct {
 	s     *Server
+	ctx   context.Context // the request's, for User (see must)
 	items []cairn.Device
 	users *siblings[string, *cairn.User]
 }
 
-func (s *Server) deviceList(items []cairn.Device) *deviceList {
-	l := &deviceList{s: s, items: items}
+func (s *Server) deviceList(ctx context.Context, items []cairn.Device) *deviceList {
+	l := &deviceList{s: s, ctx: ctx, items: items}
 	l.users = newSiblings(func() []string {
 		out := make([]string, len(l.items))
 		for i := range l.items {
@@ -50,15 +51,13 @@ func (r *deviceResolver) Status() string          { return enumOut(r.d.Status) }
 func (r *deviceResolver) CreatedAt() dateTime     { return dt(r.d.CreatedAt) }
 func (r *deviceResolver) UpdatedAt() dateTime     { return dt(r.d.UpdatedAt) }
 
-func (r *deviceResolver) User(ctx context.Context) (*userResolver, error) {
-	u, err := r.list.users.load(ctx, r.d.UserID)
-	if err != nil {
-		return nil, err
+// User is resolved without a context; see must.
+func (r *deviceResolver) User() *userResolver {
+	u, err := r.list.users.load(r.list.ctx, r.d.UserID)
+	if err == nil && u == nil {
+		err = cairn.Errorf(cairn.ENOTFOUND, "not found")
 	}
-	if u == nil {
-		return nil, cairn.Errorf(cairn.ENOTFOUND, "not found")
-	}
-	return r.list.s.userOf(u), nil
+	return r.list.s.userOf(must(u, err))
 }
 
 func (r *deviceResolver) Activities(ctx context.Context, args pageArgs) (*connection[*activityResolver], error) {

@@ -55,7 +55,7 @@ func (r *root) RegisterDevice(ctx context.Context, args registerDeviceArgs) (*de
 	if err != nil {
 		return nil, err
 	}
-	return s.deviceList([]cairn.Device{*d}).resolver(0), nil
+	return s.deviceList(ctx, []cairn.Device{*d}).resolver(0), nil
 }
 
 type createActivityArgs struct {
@@ -115,7 +115,7 @@ func (r *root) CreateActivity(ctx context.Context, args createActivityArgs) (*ac
 	if err != nil {
 		return nil, err
 	}
-	return s.activityList([]cairn.Activity{*a}).resolver(0), nil
+	return s.activityList(ctx, []cairn.Activity{*a}).resolver(0), nil
 }
 
 type upsertMetricArgs struct {

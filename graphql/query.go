@@ -89,7 +89,7 @@ func (s *Server) loadNodes(ctx context.Context, kind string, ids []string) (map[
 		return out, err
 	case kindDevice:
 		rows, err := b.FindDevices(ctx, ids)
-		list := s.deviceList(rows)
+		list := s.deviceList(ctx, rows)
 		for i := range rows {
 			out[rows[i].ID] = list.resolver(i)
 		}

@@ -118,7 +118,7 @@ func (r *userResolver) Devices(ctx context.Context, args devicesArgs) (*connecti
 	if err != nil {
 		return nil, err
 	}
-	list := s.deviceList(page.Data)
+	list := s.deviceList(ctx, page.Data)
 	return newConnection(ctx, page, list.resolver)
 }
 
@@ -164,7 +164,7 @@ func (s *Server) activities(ctx context.Context, args pageArgs, f cairn.Activity
 	if err != nil {
 		return nil, err
 	}
-	list := s.activityList(page.Data)
+	list := s.activityList(ctx, page.Data)
 	return newConnection(ctx, page, list.resolver)
 }
 
