@@ -49,8 +49,9 @@ func withGraphQL(h http.Handler, c *Config, s *store, api *rest.Server, tr *trac
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
+	gh := api.Observe(g.Handler())
 	for _, p := range graphql.Paths() {
-		mux.Handle(p, g.Handler())
+		mux.Handle(p, gh)
 	}
 	return mux, nil
 }

@@ -77,6 +77,21 @@ func TestServeEndToEnd(t *testing.T) {
 			if status, body := get(t, "http://"+addr+"/v1/users/"+ada.ID, ""); status != 401 || !strings.Contains(body, `{"error":{"code":"UNAUTHENTICATED"`) {
 				t.Errorf("no token: %d %s", status, body)
 			}
+			// The OAuth pages and GraphQL, beside the API, are observed as
+			// the API is: a request id, a log line, metrics.
+			for _, path := range []string{"/.well-known/oauth-authorization-server", "/graphql/schema.graphql"} {
+				resp, err := http.Get("http://" + addr + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") == "" {
+					t.Errorf("%s: %d, X-Request-Id %q", path, resp.StatusCode, resp.Header.Get("X-Request-Id"))
+				}
+			}
+			if _, body := get(t, "http://"+addr+"/metrics", ""); !strings.Contains(body, `route="/graphql/schema.graphql"`) {
+				t.Error("no metrics for GraphQL requests")
+			}
 			stop() // as SIGTERM does
 			select {
 			case code := <-done:

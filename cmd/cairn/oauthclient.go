@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/oauth"
 	"github.com/cairn-fit/cairn/ratelimit"
+	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
 )
 
@@ -127,10 +128,10 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, 
 // withOAuth answers the authorization server's paths and sends the rest
 // to the API. It sits outside the API's own mux, whose routes are exactly
 // the spec's.
-func withOAuth(api http.Handler, auth *oauth.Server) http.Handler {
+func withOAuth(api *rest.Server, auth *oauth.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", api)
-	h := auth.Handler()
+	mux.Handle("/", api.Handler())
+	h := api.Observe(auth.Handler())
 	for _, p := range oauth.Paths {
 		mux.Handle(p, h)
 	}

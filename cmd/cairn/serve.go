@@ -97,7 +97,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
-	full := withOAuth(api.Handler(), auth)
+	full := withOAuth(api, auth)
 	if full, err = withGraphQL(full, &c, s, api, &tracks.Service{DB: s.DB, Bucket: bucket}, log); err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
