@@ -160,20 +160,27 @@ type SyncRequest struct {
 	End       *time.Time
 }
 
-// SyncService starts and reports sync sessions.
+// SyncService connects users to providers, starts and reports sync
+// sessions, and serves what syncing added.
 type SyncService interface {
 	StartSync(ctx context.Context, req SyncRequest) ([]*SyncSession, error)
 	FindSyncSession(ctx context.Context, id string) (*SyncSession, error)
 	ListSyncSessions(ctx context.Context, userID string, page PageRequest) (*Page[SyncSession], error)
-}
-
-// ConnectionService links users to providers.
-type ConnectionService interface {
 	// AuthorizeURL starts connecting: the URL of the provider's consent
 	// page, which redirects to cairn's callback.
 	AuthorizeURL(ctx context.Context, userID, provider string) (string, error)
 	ListConnections(ctx context.Context, userID string) ([]Connection, error)
 	RevokeConnection(ctx context.Context, userID, provider string) error
+	FindEnrichment(ctx context.Context, activityID string) (*Enrichment, error)
+	// UploadWorkoutToGarmin sends a workout through Garmin's Training API.
+	UploadWorkoutToGarmin(ctx context.Context, workoutID string) (*GarminWorkoutUpload, error)
+}
+
+// GarminWorkoutUpload is a workout sent to Garmin.
+type GarminWorkoutUpload struct {
+	WorkoutID          string    `json:"workout_id"`
+	GarminWorkoutID    string    `json:"garmin_workout_id"`
+	UploadedToGarminAt time.Time `json:"uploaded_to_garmin_at"`
 }
 
 // Enrichment statuses, per kind of enrichment.
@@ -323,6 +330,13 @@ func (k *kindError) Unwrap() error { return k.err }
 // temporary API error, database timeout) caused by err.
 func Unavailable(kind string, err error, message string) *Error {
 	return &Error{Code: EUNAVAILABLE, Message: message, Err: &kindError{kind: kind, err: err}}
+}
+
+// Kinded returns an error with code and message whose kind, for
+// retrying, is kind (an UNPROCESSABLE "not connected" that is, for a
+// sync, an authentication failure).
+func Kinded(code, kind string, cause error, message string) *Error {
+	return &Error{Code: code, Message: message, Err: &kindError{kind: kind, err: cause}}
 }
 
 // Retryable reports whether err is of a kind worth retrying.

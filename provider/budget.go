@@ -59,9 +59,12 @@ type windowState struct {
 	used  int
 }
 
-func (w *windowState) roll(now time.Time) {
+// roll starts a new window when now is past this one. The calls still in
+// flight may reach the provider in the new window, which counts them
+// there: the new window starts with them counted.
+func (w *windowState) roll(now time.Time, inflight int) {
 	if start := now.UTC().Truncate(w.Length); !start.Equal(w.start) {
-		w.start, w.used = start, 0
+		w.start, w.used = start, inflight
 	}
 }
 
@@ -77,10 +80,11 @@ type Budget struct {
 	// to come back (a job snoozes). Zero waits as long as needed.
 	MaxWait time.Duration
 
-	mu      sync.Mutex
-	windows []*windowState
-	taken   int64
-	waited  time.Duration
+	mu       sync.Mutex
+	windows  []*windowState
+	inflight int // calls taken and not yet answered
+	taken    int64
+	waited   time.Duration
 }
 
 // NewBudget returns a budget over the windows.
@@ -126,7 +130,7 @@ func (b *Budget) tryTake() (time.Duration, time.Time) {
 	now := b.clock.Now()
 	var until time.Time
 	for _, w := range b.windows {
-		w.roll(now)
+		w.roll(now, b.inflight)
 		if end := w.start.Add(w.Length); w.Limit > 0 && w.used >= w.Limit && end.After(until) {
 			until = end
 		}
@@ -138,21 +142,35 @@ func (b *Budget) tryTake() (time.Duration, time.Time) {
 		w.used++
 	}
 	b.taken++
+	b.inflight++
 	return 0, time.Time{}
 }
 
+// Done tells the budget that a call it handed out was answered (or
+// failed): it no longer counts as in flight.
+func (b *Budget) Done() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inflight--
+}
+
 // Observe folds in the provider's count of calls in window i (by its
-// position in NewBudget's list), as of now, and its limit when known
-// (0: unchanged).
-func (b *Budget) Observe(i, used, limit int) {
+// position in NewBudget's list) as an answer to a call sent at sent
+// reports it, and the window's limit when known (0: unchanged). A count
+// from a window that has rolled over since is of the past one: only the
+// limit is kept.
+func (b *Budget) Observe(i, used, limit int, sent time.Time) {
 	if b == nil || i < 0 || i >= len(b.windows) {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.windows[i]
-	w.roll(b.clock.Now())
-	if used > w.used {
+	w.roll(b.clock.Now(), b.inflight)
+	if used > w.used && sent.UTC().Truncate(w.Length).Equal(w.start) {
 		w.used = used
 	}
 	if limit > 0 {
@@ -160,12 +178,20 @@ func (b *Budget) Observe(i, used, limit int) {
 	}
 }
 
+// Now is the budget's clock's time.
+func (b *Budget) Now() time.Time {
+	if b == nil {
+		return time.Now()
+	}
+	return b.clock.Now()
+}
+
 // Exhausted reports whether window i has no call left now.
 func (b *Budget) Exhausted(i int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := b.windows[i]
-	w.roll(b.clock.Now())
+	w.roll(b.clock.Now(), b.inflight)
 	return w.Limit > 0 && w.used >= w.Limit
 }
 

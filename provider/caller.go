@@ -23,6 +23,8 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Sent is when the request went out, on the budget's clock.
+	Sent time.Time
 }
 
 // Options tune a Caller; zero fields take the defaults noted.
@@ -162,6 +164,7 @@ func (c *Caller) attempt(ctx context.Context, build func(context.Context) (*http
 	if err := c.opt.Budget.Take(ctx); err != nil {
 		return err
 	}
+	defer c.opt.Budget.Done()
 	c.attempts.Add(1)
 	_, err := c.breaker.Execute(func() (*Response, error) {
 		actx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
@@ -192,13 +195,14 @@ func (c *Caller) send(ctx context.Context, build func(context.Context) (*http.Re
 	if err != nil {
 		return nil, cairn.Wrap(cairn.EINTERNAL, err, "internal error")
 	}
+	sent := c.opt.Budget.Now()
 	resp, err := c.opt.HTTP.Do(req)
 	if err != nil {
 		return nil, cairn.Unavailable(cairn.KindNetwork, err, c.opt.Name+" could not be reached")
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody))
-	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Sent: sent}
 	if c.opt.Observe != nil {
 		c.opt.Observe(r)
 	}

@@ -73,14 +73,17 @@ func deps(t testing.TB, db *dbtest.DB, log *slog.Logger) rest.Deps {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
 	river.AddWorker(workers, &account.PurgeWorker{DB: db.DB, Bucket: bucket})
+	syncs := newSyncService(t, db, bucket)
+	syncs.Register(workers, time.Hour, time.Hour)
 	q, err := jobs.New(db.DB, db.Pool, jobs.Config{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	uploads.Queue = q
+	syncs.SetQueue(q)
 	return rest.Deps{Users: db, Tokens: db, Devices: db, Activities: db, Summaries: db, Series: db, Routes: db,
 		Health: db, Workouts: db, Idempotency: db, Tracks: &tracks.Service{DB: db.DB, Bucket: bucket},
-		Uploads: uploads, Ready: db.Ping, Log: log}
+		Uploads: uploads, Ready: db.Ping, Log: log, Sync: syncs}
 }
 
 func (e *env) user(email string, roles ...string) *cairn.User {

@@ -53,6 +53,9 @@ type Deps struct {
 	// PageCacheSize is how many encoded pages of activities are kept
 	// (about 20 kB each): 0 for the default, negative for none.
 	PageCacheSize int
+	// Sync connects users to Strava and Garmin and runs sync sessions;
+	// without it those routes answer 503.
+	Sync cairn.SyncService
 	// Events lists events for polling clients; Webhooks manages webhook
 	// endpoints and deliveries. Without them those routes answer 503.
 	Events   cairn.EventStore
@@ -125,7 +128,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, cairn.Errorf(cairn.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
 	})
-	return s.observe(mux)
+	return s.observe(s.withSyncEvents(mux))
 }
 
 // Patterns lists the route patterns the handler serves, as "METHOD /path".

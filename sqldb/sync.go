@@ -852,3 +852,15 @@ func (db *DB) LinkSameRecording(ctx context.Context, it *SyncItem) (bool, error)
 	})
 	return linked, err
 }
+
+// MarkWorkoutUploadedToGarmin records that the workout went to Garmin,
+// under Garmin's id.
+func (db *DB) MarkWorkoutUploadedToGarmin(ctx context.Context, userID, workoutID, garminID string, at time.Time) error {
+	if err := reach(ctx, userID); err != nil {
+		return err
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE workouts SET uploaded_to_garmin_at = $1, garmin_workout_id = $2,
+		updated_at = $3 WHERE id = $4 AND user_id = $5 AND deleted_at IS NULL`,
+		db.t(at), garminID, db.t(db.now()), workoutID, userID)
+	return db.affected(res, err)
+}

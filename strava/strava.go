@@ -88,7 +88,7 @@ func New(cfg Config) *Client {
 	b.MaxWait = cfg.MaxWait
 	opt := cfg.Caller
 	opt.Name, opt.Budget = "Strava", b
-	opt.Observe = func(r *provider.Response) { observe(b, r.Header) }
+	opt.Observe = func(r *provider.Response) { observe(b, r.Header, r.Sent) }
 	opt.Classify = classify
 	oauth := cfg.Caller
 	oauth.Name = "Strava"
@@ -103,7 +103,7 @@ func (c *Client) Caller() *provider.Caller { return c.caller }
 
 // observe reads X-RateLimit-Limit / -Usage ("15-minute,daily") and their
 // X-ReadRateLimit- twins into the budget.
-func observe(b *provider.Budget, h http.Header) {
+func observe(b *provider.Budget, h http.Header, sent time.Time) {
 	pair := func(name string) (int, int, bool) {
 		a, bb, ok := strings.Cut(h.Get(name), ",")
 		x, err1 := strconv.Atoi(strings.TrimSpace(a))
@@ -112,13 +112,13 @@ func observe(b *provider.Budget, h http.Header) {
 	}
 	if u15, ud, ok := pair("X-RateLimit-Usage"); ok {
 		l15, ld, _ := pair("X-RateLimit-Limit")
-		b.Observe(winShort, u15, l15)
-		b.Observe(winDaily, ud, ld)
+		b.Observe(winShort, u15, l15, sent)
+		b.Observe(winDaily, ud, ld, sent)
 	}
 	if u15, ud, ok := pair("X-ReadRateLimit-Usage"); ok {
 		l15, ld, _ := pair("X-ReadRateLimit-Limit")
-		b.Observe(winReadShort, u15, l15)
-		b.Observe(winReadDaily, ud, ld)
+		b.Observe(winReadShort, u15, l15, sent)
+		b.Observe(winReadDaily, ud, ld, sent)
 	}
 }
 

@@ -54,7 +54,7 @@ func fastCaller() provider.Options {
 func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	t.Helper()
 	cfg := o.sim
-	if cfg.Limits == (sim.Limits{}) {
+	if cfg.Limits == (sim.Limits{}) && o.limits == (strava.Limits{}) {
 		// Limits are the rate tests' business: elsewhere they are out
 		// of the way.
 		cfg.Limits = sim.Limits{Short: 1 << 30, Daily: 1 << 30, ReadShort: 1 << 30, ReadDaily: 1 << 30}

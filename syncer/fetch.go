@@ -54,8 +54,14 @@ func (r *run) listStrava(ts *tokenSource) error {
 	size := r.s.cfg.PageSize
 	for !cp.ListDone {
 		after := cp.After
-		if after == nil && sess.RangeStart != nil {
-			a := sess.RangeStart.Add(-time.Second) // after is strict
+		if after == nil {
+			// Always list with after: only then does Strava answer
+			// oldest first, which lets the next page start where this
+			// one ended.
+			a := time.Unix(0, 0).UTC()
+			if sess.RangeStart != nil {
+				a = sess.RangeStart.Add(-time.Second) // after is strict
+			}
 			after = &a
 		}
 		page, err := withToken(r.ctx, ts, func(access string) ([]strava.SummaryActivity, error) {

@@ -381,3 +381,14 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 	}
 	return len(sessions), nil
 }
+
+// QueueName is the River queue sync sessions run on, apart from other
+// jobs: a session holds its worker for as long as it runs.
+const QueueName = "sync"
+
+// InsertOpts puts sessions on their own queue.
+func (SyncArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueName} }
+
+// QueueConfig is the sync queue's configuration: how many sessions run at
+// once in the process.
+func (s *Service) QueueConfig() river.QueueConfig { return river.QueueConfig{MaxWorkers: 4} }

@@ -157,7 +157,7 @@ func (s *Service) AuthorizeURL(ctx context.Context, userID, p string) (string, e
 	}
 	state := randomID(24)
 	st := &sqldb.AuthState{StateHash: hashState(state), UserID: userID, Provider: p,
-		ExpiresAt: s.clock.Now().Add(15 * time.Minute)}
+		ExpiresAt: s.cfg.DB.Now().Add(15 * time.Minute)} // the store's clock judges it
 	var verifier string
 	if p == cairn.ProviderGarmin {
 		verifier = randomID(48)
@@ -322,12 +322,12 @@ type tokenSource struct {
 func (s *Service) tokenSource(ctx context.Context, userID, p string) (*tokenSource, error) {
 	c, err := s.cfg.DB.FindConnection(ctx, userID, p)
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "%s is not connected", p)
+		return nil, cairn.Kinded(cairn.EUNPROCESSABLE, cairn.KindAuthentication, nil, p+" is not connected")
 	} else if err != nil {
 		return nil, err
 	}
 	if c.Status != cairn.ConnectionActive {
-		return nil, cairn.Errorf(cairn.EUNAUTHENTICATED, "the %s connection was revoked: connect again", p)
+		return nil, cairn.Kinded(cairn.EUNPROCESSABLE, cairn.KindAuthentication, nil, "the "+p+" connection was revoked: connect again")
 	}
 	access, _, err := s.open(c)
 	if err != nil {
@@ -367,7 +367,7 @@ func (ts *tokenSource) refreshLocked(ctx context.Context, stale string) (string,
 		return "", err
 	}
 	if c.Status != cairn.ConnectionActive {
-		return "", cairn.Errorf(cairn.EUNAUTHENTICATED, "the %s connection was revoked: connect again", ts.p)
+		return "", cairn.Kinded(cairn.EUNPROCESSABLE, cairn.KindAuthentication, nil, "the "+ts.p+" connection was revoked: connect again")
 	}
 	access, refresh, err := s.open(c)
 	if err != nil {
@@ -383,13 +383,13 @@ func (ts *tokenSource) refreshLocked(ctx context.Context, stale string) (string,
 	case cairn.ProviderStrava:
 		t, err := s.cfg.Strava.Refresh(ctx, refresh)
 		if err != nil {
-			return "", err
+			return "", providerAuth(err, ts.p)
 		}
 		newAccess, newRefresh, expires = t.AccessToken, t.RefreshToken, t.Expiry()
 	case cairn.ProviderGarmin:
 		t, err := s.cfg.Garmin.Refresh(ctx, refresh)
 		if err != nil {
-			return "", err
+			return "", providerAuth(err, ts.p)
 		}
 		newAccess, newRefresh, expires = t.AccessToken, t.RefreshToken, t.Expiry(s.clock.Now())
 	}
@@ -406,6 +406,17 @@ func (ts *tokenSource) refreshLocked(ctx context.Context, stale string) (string,
 	return newAccess, nil
 }
 
+// providerAuth turns a provider's refusal of cairn's tokens into an
+// UNPROCESSABLE error of the authentication kind: to cairn's own API
+// callers it is not their credentials that failed (401), but the
+// connection, which must be made again.
+func providerAuth(err error, p string) error {
+	if cairn.ErrorCode(err) != cairn.EUNAUTHENTICATED {
+		return err
+	}
+	return cairn.Kinded(cairn.EUNPROCESSABLE, cairn.KindAuthentication, err, p+" refuses cairn's access: connect again")
+}
+
 // withToken calls fn with an access token; when the provider refuses it
 // (expired early, revoked and granted again) the token is refreshed and
 // fn called again, a few times at most: other calls may use up a
@@ -418,11 +429,38 @@ func withToken[T any](ctx context.Context, ts *tokenSource, fn func(access strin
 	}
 	for try := 0; ; try++ {
 		out, err := fn(access)
-		if cairn.ErrorCode(err) != cairn.EUNAUTHENTICATED || try == 3 {
+		if cairn.ErrorCode(err) != cairn.EUNAUTHENTICATED {
 			return out, err
+		}
+		if try == 3 {
+			return out, providerAuth(err, ts.p)
 		}
 		if access, err = ts.refresh(ctx, access); err != nil {
 			return zero, err
 		}
+	}
+}
+
+// The service is what the REST API serves.
+var _ cairn.SyncService = (*Service)(nil)
+
+// SetQueue gives the service its job queue (built after the service,
+// whose workers it runs).
+func (s *Service) SetQueue(q Queue) { s.cfg.Queue = q }
+
+// Register adds the service's workers to a River worker set and returns
+// its periodic jobs: resuming orphaned sessions every resumeEvery, and
+// retrying missing enrichments every enrichEvery.
+func (s *Service) Register(workers *river.Workers, resumeEvery, enrichEvery time.Duration) []*river.PeriodicJob {
+	river.AddWorker(workers, &SyncWorker{Sync: s})
+	river.AddWorker(workers, &ResumeWorker{Sync: s})
+	river.AddWorker(workers, &EnrichWorker{Sync: s})
+	river.AddWorker(workers, &StravaEventWorker{Sync: s})
+	river.AddWorker(workers, &GarminWorker{Sync: s})
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(resumeEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return ResumeArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(enrichEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return EnrichArgs{}, nil }, nil),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type Config struct {
 
 	// GraphQL API (graphql.go).
 	GraphQL GraphQLSettings
+
+	// Sync with Strava and Garmin (sync.go).
+	Sync SyncSettings
 
 	// OAuth2 authorization server.
 	OAuthIssuer          string        // public base URL; empty: http://<addr>
@@ -64,6 +68,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
 	c.webhookFlags(fs)
 	c.graphqlFlags(fs)
+	c.syncFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to drain requests and jobs on SIGTERM")
 	c.oauthFlags(fs)
@@ -106,7 +111,7 @@ func (c *Config) parse(fs *flag.FlagSet, args []string, env func(string) string)
 		}
 		name := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		v := env(name)
-		if path := env(name + "_FILE"); v == "" && path != "" && secretFlags[f.Name] {
+		if path := env(name + "_FILE"); v == "" && path != "" && (secretFlags[f.Name] || slices.Contains(syncSecretFlags, f.Name)) {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
@@ -137,6 +142,9 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
+	}
+	if c.Sync != (SyncSettings{}) {
+		errs = append(errs, c.Sync.validate())
 	}
 	if c.OAuthIssuer != "" {
 		if u, err := url.Parse(c.OAuthIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {

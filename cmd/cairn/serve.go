@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/jobs"
 	"github.com/cairn-fit/cairn/rest"
+	"github.com/cairn-fit/cairn/syncer"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/cairn-fit/cairn/tracks"
 	"github.com/cairn-fit/cairn/webhooks"
@@ -68,7 +69,14 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	uploads := &ingest.Uploads{Service: &ingest.Service{DB: s.DB, Bucket: bucket, Log: log}}
 	hooks := newWebhooks(&c, s, ident.Keys, log, metrics)
-	queue, err := startQueue(ctx, s, uploads, hooks, ident.Purge, log)
+	publicURL := "http://" + ln.Addr().String()
+	syncs, stopDemo, err := newSync(ctx, &c, s.DB, bucket, ident.Keys, publicURL, log)
+	if err != nil {
+		shutdown(srv, c.ShutdownTimeout)
+		return err
+	}
+	defer stopDemo()
+	queue, err := startQueue(ctx, s, uploads, hooks, ident.Purge, syncs, c.Sync.ResumeEvery, log)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
@@ -83,7 +91,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
-		Idempotency: s, Events: s, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
+		Idempotency: s, Events: s, Sync: syncs, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Accounts: ident.Accounts, MFA: ident.MFA, Audit: s, OAuthClients: s, ClientSecretGrace: c.OAuthSecretGrace,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
@@ -97,13 +105,14 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
-	full := withOAuth(api, auth)
+	full := withSync(withOAuth(api, auth), syncs)
 	if full, err = withGraphQL(full, &c, s, api, &tracks.Service{DB: s.DB, Bucket: bucket}, log); err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
 	handler.Store(&full)
 	log.Info("ready", "database", s.Dialect())
+	go subscribeStrava(ctx, &c, syncs, publicURL, log)
 
 	select {
 	case err = <-served:
@@ -130,7 +139,8 @@ func shutdown(srv *http.Server, timeout time.Duration) {
 	_ = srv.Shutdown(ctx)
 }
 
-func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *webhooks.Service, purgeUsers *account.PurgeWorker, log *slog.Logger) (*jobs.Queue, error) {
+func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *webhooks.Service, purgeUsers *account.PurgeWorker,
+	syncs *syncer.Service, resumeEvery time.Duration, log *slog.Logger) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.PurgeWorker{Purge: func(ctx context.Context, now time.Time) (int64, error) {
 		n, err := s.PurgeExpired(ctx, now)
@@ -140,11 +150,12 @@ func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *w
 	river.AddWorker(workers, &ingest.UploadWorker{Uploads: uploads})
 	hooks.Register(workers)
 	river.AddWorker(workers, purgeUsers)
+	syncJobs := syncs.Register(workers, resumeEvery, time.Hour)
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{jobs.PurgeEvery(time.Hour), webhooks.RelayEvery(10 * time.Second)},
+		PeriodicJobs: append([]*river.PeriodicJob{jobs.PurgeEvery(time.Hour), webhooks.RelayEvery(10 * time.Second)}, syncJobs...),
 		MaxWorkers:   4,
-		Queues:       map[string]river.QueueConfig{webhooks.QueueName: hooks.Queue()},
+		Queues:       map[string]river.QueueConfig{webhooks.QueueName: hooks.Queue(), syncer.QueueName: syncs.QueueConfig()},
 		Logger:       log,
 	})
 	if err != nil {
@@ -152,6 +163,7 @@ func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *w
 	}
 	uploads.Queue = q
 	hooks.Attach(q) // deliveries' jobs are enqueued in their events' transactions
+	syncs.SetQueue(q)
 	// The queue runs until Stop, not until ctx ends, so that SIGTERM lets
 	// running jobs finish.
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {

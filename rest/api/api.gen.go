@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"time"
@@ -154,6 +155,42 @@ func (e AdminUserInputRoles) Valid() bool {
 	}
 }
 
+// Defines values for ConnectionProvider.
+const (
+	ConnectionProviderGarmin ConnectionProvider = "garmin"
+	ConnectionProviderStrava ConnectionProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionProvider enum.
+func (e ConnectionProvider) Valid() bool {
+	switch e {
+	case ConnectionProviderGarmin:
+		return true
+	case ConnectionProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConnectionStatus.
+const (
+	ConnectionStatusActive  ConnectionStatus = "active"
+	ConnectionStatusRevoked ConnectionStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionStatus enum.
+func (e ConnectionStatus) Valid() bool {
+	switch e {
+	case ConnectionStatusActive:
+		return true
+	case ConnectionStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryStatus.
 const (
 	DeliveryStatusDead      DeliveryStatus = "dead"
@@ -190,6 +227,30 @@ func (e DeviceStatus) Valid() bool {
 	case DeviceStatusInactive:
 		return true
 	case DeviceStatusRetired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrichmentStatus.
+const (
+	EnrichmentStatusDone    EnrichmentStatus = "done"
+	EnrichmentStatusMissing EnrichmentStatus = "missing"
+	EnrichmentStatusNoData  EnrichmentStatus = "no_data"
+	EnrichmentStatusPending EnrichmentStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the EnrichmentStatus enum.
+func (e EnrichmentStatus) Valid() bool {
+	switch e {
+	case EnrichmentStatusDone:
+		return true
+	case EnrichmentStatusMissing:
+		return true
+	case EnrichmentStatusNoData:
+		return true
+	case EnrichmentStatusPending:
 		return true
 	default:
 		return false
@@ -466,6 +527,132 @@ func (e RouteFormat) Valid() bool {
 	}
 }
 
+// Defines values for SyncErrorKind.
+const (
+	Authentication    SyncErrorKind = "authentication"
+	DatabaseTimeout   SyncErrorKind = "database_timeout"
+	InvalidData       SyncErrorKind = "invalid_data"
+	Network           SyncErrorKind = "network"
+	PermissionDenied  SyncErrorKind = "permission_denied"
+	QuotaExceeded     SyncErrorKind = "quota_exceeded"
+	RateLimit         SyncErrorKind = "rate_limit"
+	TemporaryApiError SyncErrorKind = "temporary_api_error"
+	Unknown           SyncErrorKind = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the SyncErrorKind enum.
+func (e SyncErrorKind) Valid() bool {
+	switch e {
+	case Authentication:
+		return true
+	case DatabaseTimeout:
+		return true
+	case InvalidData:
+		return true
+	case Network:
+		return true
+	case PermissionDenied:
+		return true
+	case QuotaExceeded:
+		return true
+	case RateLimit:
+		return true
+	case TemporaryApiError:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncRequestProviders.
+const (
+	SyncRequestProvidersGarmin SyncRequestProviders = "garmin"
+	SyncRequestProvidersStrava SyncRequestProviders = "strava"
+)
+
+// Valid indicates whether the value is a known member of the SyncRequestProviders enum.
+func (e SyncRequestProviders) Valid() bool {
+	switch e {
+	case SyncRequestProvidersGarmin:
+		return true
+	case SyncRequestProvidersStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncSessionProvider.
+const (
+	SyncSessionProviderGarmin SyncSessionProvider = "garmin"
+	SyncSessionProviderStrava SyncSessionProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the SyncSessionProvider enum.
+func (e SyncSessionProvider) Valid() bool {
+	switch e {
+	case SyncSessionProviderGarmin:
+		return true
+	case SyncSessionProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncSessionType.
+const (
+	SyncSessionTypeBackfill SyncSessionType = "backfill"
+	SyncSessionTypeWebhook  SyncSessionType = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the SyncSessionType enum.
+func (e SyncSessionType) Valid() bool {
+	switch e {
+	case SyncSessionTypeBackfill:
+		return true
+	case SyncSessionTypeWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncStatus.
+const (
+	COMPLETED          SyncStatus = "COMPLETED"
+	ENRICHINGWEATHER   SyncStatus = "ENRICHING_WEATHER"
+	FAILED             SyncStatus = "FAILED"
+	FETCHINGACTIVITIES SyncStatus = "FETCHING_ACTIVITIES"
+	INITIATED          SyncStatus = "INITIATED"
+	RETRYING           SyncStatus = "RETRYING"
+	STORINGDATA        SyncStatus = "STORING_DATA"
+)
+
+// Valid indicates whether the value is a known member of the SyncStatus enum.
+func (e SyncStatus) Valid() bool {
+	switch e {
+	case COMPLETED:
+		return true
+	case ENRICHINGWEATHER:
+		return true
+	case FAILED:
+		return true
+	case FETCHINGACTIVITIES:
+		return true
+	case INITIATED:
+		return true
+	case RETRYING:
+		return true
+	case STORINGDATA:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadKind.
 const (
 	UploadKindActivity UploadKind = "activity"
@@ -556,6 +743,24 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for Provider.
+const (
+	ProviderGarmin Provider = "garmin"
+	ProviderStrava Provider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the Provider enum.
+func (e Provider) Valid() bool {
+	switch e {
+	case ProviderGarmin:
+		return true
+	case ProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetActivityRouteParamsFormat.
 const (
 	GetActivityRouteParamsFormatGeojson  GetActivityRouteParamsFormat = "geojson"
@@ -568,6 +773,42 @@ func (e GetActivityRouteParamsFormat) Valid() bool {
 	case GetActivityRouteParamsFormatGeojson:
 		return true
 	case GetActivityRouteParamsFormatPolyline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RevokeConnectionParamsProvider.
+const (
+	RevokeConnectionParamsProviderGarmin RevokeConnectionParamsProvider = "garmin"
+	RevokeConnectionParamsProviderStrava RevokeConnectionParamsProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the RevokeConnectionParamsProvider enum.
+func (e RevokeConnectionParamsProvider) Valid() bool {
+	switch e {
+	case RevokeConnectionParamsProviderGarmin:
+		return true
+	case RevokeConnectionParamsProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConnectProviderParamsProvider.
+const (
+	ConnectProviderParamsProviderGarmin ConnectProviderParamsProvider = "garmin"
+	ConnectProviderParamsProviderStrava ConnectProviderParamsProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the ConnectProviderParamsProvider enum.
+func (e ConnectProviderParamsProvider) Valid() bool {
+	switch e {
+	case ConnectProviderParamsProviderGarmin:
+		return true
+	case ConnectProviderParamsProviderStrava:
 		return true
 	default:
 		return false
@@ -744,6 +985,39 @@ type AuditPage struct {
 	Total      int          `json:"total"`
 }
 
+// AuthorizeURL defines model for AuthorizeURL.
+type AuthorizeURL struct {
+	AuthorizeUrl string `json:"authorize_url"`
+}
+
+// Connection defines model for Connection.
+type Connection struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// ExpiresAt When the access token expires (cairn refreshes it).
+	ExpiresAt *time.Time `json:"expires_at"`
+
+	// ExternalUserId The user's id at the provider.
+	ExternalUserId string             `json:"external_user_id"`
+	Id             string             `json:"id"`
+	Provider       ConnectionProvider `json:"provider"`
+	Scopes         string             `json:"scopes"`
+	Status         ConnectionStatus   `json:"status"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	UserId         string             `json:"user_id"`
+}
+
+// ConnectionProvider defines model for Connection.Provider.
+type ConnectionProvider string
+
+// ConnectionStatus defines model for Connection.Status.
+type ConnectionStatus string
+
+// ConnectionList defines model for ConnectionList.
+type ConnectionList struct {
+	Data []Connection `json:"data"`
+}
+
 // DailyMetric defines model for DailyMetric.
 type DailyMetric struct {
 	CreatedAt  time.Time          `json:"created_at"`
@@ -823,6 +1097,18 @@ type DevicePatch struct {
 // DeviceStatus defines model for DeviceStatus.
 type DeviceStatus string
 
+// Enrichment defines model for Enrichment.
+type Enrichment struct {
+	ActivityId string                      `json:"activity_id"`
+	Place      *Place                      `json:"place"`
+	Status     map[string]EnrichmentStatus `json:"status"`
+	UpdatedAt  time.Time                   `json:"updated_at"`
+	Weather    *Weather                    `json:"weather"`
+}
+
+// EnrichmentStatus defines model for Enrichment.Status.
+type EnrichmentStatus string
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -859,6 +1145,13 @@ type EventPage struct {
 
 // EventType defines model for EventType.
 type EventType string
+
+// GarminWorkoutUpload defines model for GarminWorkoutUpload.
+type GarminWorkoutUpload struct {
+	GarminWorkoutId    string    `json:"garmin_workout_id"`
+	UploadedToGarminAt time.Time `json:"uploaded_to_garmin_at"`
+	WorkoutId          string    `json:"workout_id"`
+}
 
 // HealthMetric defines model for HealthMetric.
 type HealthMetric struct {
@@ -993,6 +1286,13 @@ type OAuthClientSecret struct {
 	ClientId                string    `json:"client_id"`
 	ClientSecret            string    `json:"client_secret"`
 	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+}
+
+// Place defines model for Place.
+type Place struct {
+	City    string `json:"city"`
+	Country string `json:"country"`
+	State   string `json:"state"`
 }
 
 // Point defines model for Point.
@@ -1148,6 +1448,98 @@ type SummaryInput struct {
 	TimerTimeS       *float64   `json:"timer_time_s,omitempty"`
 }
 
+// SyncCheckpoint defines model for SyncCheckpoint.
+type SyncCheckpoint struct {
+	// After The newest start listed so far.
+	After    *time.Time `json:"after,omitempty"`
+	ListDone bool       `json:"list_done"`
+
+	// Page List pages (or Garmin backfill windows) done.
+	Page int `json:"page"`
+
+	// WaitUntil Set while the session waits for a provider's rate window.
+	WaitUntil *time.Time `json:"wait_until,omitempty"`
+}
+
+// SyncCounters defines model for SyncCounters.
+type SyncCounters struct {
+	Enriched int `json:"enriched"`
+
+	// Estimated Activities the provider has that cairn lacks, as listed so far.
+	Estimated int `json:"estimated"`
+	Failed    int `json:"failed"`
+	Fetched   int `json:"fetched"`
+	Stored    int `json:"stored"`
+}
+
+// SyncError defines model for SyncError.
+type SyncError struct {
+	At        time.Time     `json:"at"`
+	Code      string        `json:"code"`
+	Kind      SyncErrorKind `json:"kind"`
+	Message   string        `json:"message"`
+	Phase     SyncStatus    `json:"phase"`
+	Retryable bool          `json:"retryable"`
+}
+
+// SyncErrorKind defines model for SyncError.Kind.
+type SyncErrorKind string
+
+// SyncRequest defines model for SyncRequest.
+type SyncRequest struct {
+	// End Only activities starting before.
+	End       *time.Time              `json:"end,omitempty"`
+	Providers *[]SyncRequestProviders `json:"providers,omitempty"`
+
+	// Start Only activities starting at or after.
+	Start *time.Time `json:"start,omitempty"`
+}
+
+// SyncRequestProviders defines model for SyncRequest.Providers.
+type SyncRequestProviders string
+
+// SyncSession defines model for SyncSession.
+type SyncSession struct {
+	Checkpoint SyncCheckpoint      `json:"checkpoint"`
+	Counters   SyncCounters        `json:"counters"`
+	CreatedAt  time.Time           `json:"created_at"`
+	Errors     []SyncError         `json:"errors"`
+	FinishedAt *time.Time          `json:"finished_at"`
+	Id         string              `json:"id"`
+	Phase      SyncStatus          `json:"phase"`
+	Provider   SyncSessionProvider `json:"provider"`
+	RangeEnd   *time.Time          `json:"range_end"`
+	RangeStart *time.Time          `json:"range_start"`
+	Retries    int                 `json:"retries"`
+	StartedAt  *time.Time          `json:"started_at"`
+	Status     SyncStatus          `json:"status"`
+	Type       SyncSessionType     `json:"type"`
+	UpdatedAt  time.Time           `json:"updated_at"`
+	UserId     string              `json:"user_id"`
+}
+
+// SyncSessionProvider defines model for SyncSession.Provider.
+type SyncSessionProvider string
+
+// SyncSessionType defines model for SyncSession.Type.
+type SyncSessionType string
+
+// SyncSessionList defines model for SyncSessionList.
+type SyncSessionList struct {
+	Data []SyncSession `json:"data"`
+}
+
+// SyncSessionPage defines model for SyncSessionPage.
+type SyncSessionPage struct {
+	Data       []SyncSession `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
+	PrevCursor *string       `json:"prev_cursor"`
+	Total      int           `json:"total"`
+}
+
+// SyncStatus defines model for SyncStatus.
+type SyncStatus string
+
 // TOTPEnrollInput defines model for TOTPEnrollInput.
 type TOTPEnrollInput struct {
 	Name *string `json:"name,omitempty"`
@@ -1225,6 +1617,20 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor"`
 	PrevCursor *string `json:"prev_cursor"`
 	Total      int     `json:"total"`
+}
+
+// Weather defines model for Weather.
+type Weather struct {
+	Conditions       string    `json:"conditions"`
+	FeelsLikeC       *float64  `json:"feels_like_c"`
+	HumidityPct      *float64  `json:"humidity_pct"`
+	ObservedAt       time.Time `json:"observed_at"`
+	PressureHpa      *float64  `json:"pressure_hpa"`
+	TemperatureC     *float64  `json:"temperature_c"`
+	UvIndex          *float64  `json:"uv_index"`
+	WeatherCode      *int      `json:"weather_code"`
+	WindDirectionDeg *float64  `json:"wind_direction_deg"`
+	WindSpeedMs      *float64  `json:"wind_speed_ms"`
 }
 
 // Webhook defines model for Webhook.
@@ -1430,6 +1836,12 @@ type IncludeDeleted = bool
 // Limit defines model for Limit.
 type Limit = int
 
+// Provider defines model for Provider.
+type Provider string
+
+// SessionId defines model for SessionId.
+type SessionId = string
+
 // StartDate defines model for StartDate.
 type StartDate = time.Time
 
@@ -1461,6 +1873,12 @@ type UpdateActivityParams struct {
 
 	// IdempotencyKey Makes the request safe to retry (see the description of this API).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetActivityEnrichmentParams defines parameters for GetActivityEnrichment.
+type GetActivityEnrichmentParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListActivityMetricsParams defines parameters for ListActivityMetrics.
@@ -1608,6 +2026,12 @@ type EnrollTOTPParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetSyncSessionParams defines parameters for GetSyncSession.
+type GetSyncSessionParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetUploadParams defines parameters for GetUpload.
 type GetUploadParams struct {
 	// IfNoneMatch ETags the client holds; a current one answers 304.
@@ -1649,6 +2073,24 @@ type ListActivitiesParams struct {
 	// IfNoneMatch ETags the client holds; a current one answers 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
+
+// ListConnectionsParams defines parameters for ListConnections.
+type ListConnectionsParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RevokeConnectionParamsProvider defines parameters for RevokeConnection.
+type RevokeConnectionParamsProvider string
+
+// ConnectProviderParams defines parameters for ConnectProvider.
+type ConnectProviderParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ConnectProviderParamsProvider defines parameters for ConnectProvider.
+type ConnectProviderParamsProvider string
 
 // ListDailyMetricsParams defines parameters for ListDailyMetrics.
 type ListDailyMetricsParams struct {
@@ -1703,6 +2145,24 @@ type ListHealthMetricsParams struct {
 	// EndDate Only rows before this time (ISO 8601 date-time, or a date meaning its midnight UTC).
 	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
 
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartSyncParams defines parameters for StartSync.
+type StartSyncParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListSyncSessionsParams defines parameters for ListSyncSessions.
+type ListSyncSessionsParams struct {
 	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
@@ -1829,6 +2289,12 @@ type UpdateWorkoutParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// UploadWorkoutToGarminParams defines parameters for UploadWorkoutToGarmin.
+type UploadWorkoutToGarminParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateActivityJSONRequestBody defines body for CreateActivity for application/json ContentType.
 type CreateActivityJSONRequestBody = ActivityInput
 
@@ -1861,6 +2327,9 @@ type VerifyMFAJSONRequestBody = MFAVerifyInput
 
 // CreateDeviceJSONRequestBody defines body for CreateDevice for application/json ContentType.
 type CreateDeviceJSONRequestBody = DeviceInput
+
+// StartSyncJSONRequestBody defines body for StartSync for application/json ContentType.
+type StartSyncJSONRequestBody = SyncRequest
 
 // CreateUploadMultipartRequestBody defines body for CreateUpload for multipart/form-data ContentType.
 type CreateUploadMultipartRequestBody CreateUploadMultipartBody
@@ -1903,6 +2372,9 @@ type ServerInterface interface {
 	// UpdateActivity Update an activity
 	// (PATCH /v1/activities/{activityId})
 	UpdateActivity(w http.ResponseWriter, r *http.Request, activityId ActivityId, params UpdateActivityParams)
+	// GetActivityEnrichment Get the weather and place of an activity's start
+	// (GET /v1/activities/{activityId}/enrichment)
+	GetActivityEnrichment(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityEnrichmentParams)
 	// ListActivityMetrics List an activity's metric series
 	// (GET /v1/activities/{activityId}/metrics)
 	ListActivityMetrics(w http.ResponseWriter, r *http.Request, activityId ActivityId, params ListActivityMetricsParams)
@@ -1987,6 +2459,12 @@ type ServerInterface interface {
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
+	// GetSyncSession Get a sync session's state and progress
+	// (GET /v1/sync-sessions/{sessionId})
+	GetSyncSession(w http.ResponseWriter, r *http.Request, sessionId SessionId, params GetSyncSessionParams)
+	// StreamSyncSession Follow a sync session as Server-Sent Events
+	// (GET /v1/sync-sessions/{sessionId}/events)
+	StreamSyncSession(w http.ResponseWriter, r *http.Request, sessionId SessionId)
 	// GetUpload Get an upload's status and outcome
 	// (GET /v1/uploads/{uploadId})
 	GetUpload(w http.ResponseWriter, r *http.Request, uploadId string, params GetUploadParams)
@@ -1996,6 +2474,15 @@ type ServerInterface interface {
 	// ListActivities List a user's activities
 	// (GET /v1/users/{userId}/activities)
 	ListActivities(w http.ResponseWriter, r *http.Request, userId UserId, params ListActivitiesParams)
+	// ListConnections List a user's provider connections
+	// (GET /v1/users/{userId}/connections)
+	ListConnections(w http.ResponseWriter, r *http.Request, userId UserId, params ListConnectionsParams)
+	// RevokeConnection Revoke a provider connection
+	// (DELETE /v1/users/{userId}/connections/{provider})
+	RevokeConnection(w http.ResponseWriter, r *http.Request, userId UserId, provider RevokeConnectionParamsProvider)
+	// ConnectProvider Start connecting a provider account
+	// (POST /v1/users/{userId}/connections/{provider})
+	ConnectProvider(w http.ResponseWriter, r *http.Request, userId UserId, provider ConnectProviderParamsProvider, params ConnectProviderParams)
 	// ListDailyMetrics List a user's daily metrics
 	// (GET /v1/users/{userId}/daily-metrics)
 	ListDailyMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListDailyMetricsParams)
@@ -2008,6 +2495,12 @@ type ServerInterface interface {
 	// ListHealthMetrics List a user's health metrics
 	// (GET /v1/users/{userId}/health-metrics)
 	ListHealthMetrics(w http.ResponseWriter, r *http.Request, userId UserId, params ListHealthMetricsParams)
+	// StartSync Start syncing from providers
+	// (POST /v1/users/{userId}/sync)
+	StartSync(w http.ResponseWriter, r *http.Request, userId UserId, params StartSyncParams)
+	// ListSyncSessions List a user's sync sessions
+	// (GET /v1/users/{userId}/sync-sessions)
+	ListSyncSessions(w http.ResponseWriter, r *http.Request, userId UserId, params ListSyncSessionsParams)
 	// CreateUpload Upload a file
 	// (POST /v1/users/{userId}/uploads)
 	CreateUpload(w http.ResponseWriter, r *http.Request, userId UserId, params CreateUploadParams)
@@ -2053,6 +2546,9 @@ type ServerInterface interface {
 	// UpdateWorkout Update a workout
 	// (PATCH /v1/workouts/{workoutId})
 	UpdateWorkout(w http.ResponseWriter, r *http.Request, workoutId WorkoutId, params UpdateWorkoutParams)
+	// UploadWorkoutToGarmin Send a workout to Garmin
+	// (POST /v1/workouts/{workoutId}/garmin)
+	UploadWorkoutToGarmin(w http.ResponseWriter, r *http.Request, workoutId string, params UploadWorkoutToGarminParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2296,6 +2792,56 @@ func (siw *ServerInterfaceWrapper) UpdateActivity(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.UpdateActivity(w, r, activityId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetActivityEnrichment operation middleware
+func (siw *ServerInterfaceWrapper) GetActivityEnrichment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "activityId" -------------
+	var activityId ActivityId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "activityId", r.PathValue("activityId"), &activityId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "activityId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetActivityEnrichmentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetActivityEnrichment(w, r, activityId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3536,6 +4082,82 @@ func (siw *ServerInterfaceWrapper) GetOpenAPI(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// GetSyncSession operation middleware
+func (siw *ServerInterfaceWrapper) GetSyncSession(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", r.PathValue("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sessionId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSyncSessionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSyncSession(w, r, sessionId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StreamSyncSession operation middleware
+func (siw *ServerInterfaceWrapper) StreamSyncSession(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", r.PathValue("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sessionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamSyncSession(w, r, sessionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetUpload operation middleware
 func (siw *ServerInterfaceWrapper) GetUpload(w http.ResponseWriter, r *http.Request) {
 
@@ -3781,6 +4403,150 @@ func (siw *ServerInterfaceWrapper) ListActivities(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListActivities(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListConnections operation middleware
+func (siw *ServerInterfaceWrapper) ListConnections(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListConnectionsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListConnections(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeConnection operation middleware
+func (siw *ServerInterfaceWrapper) RevokeConnection(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "provider" -------------
+	var provider RevokeConnectionParamsProvider
+
+	err = runtime.BindStyledParameterWithOptions("simple", "provider", r.PathValue("provider"), &provider, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeConnection(w, r, userId, provider)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ConnectProvider operation middleware
+func (siw *ServerInterfaceWrapper) ConnectProvider(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "provider" -------------
+	var provider ConnectProviderParamsProvider
+
+	err = runtime.BindStyledParameterWithOptions("simple", "provider", r.PathValue("provider"), &provider, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ConnectProviderParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ConnectProvider(w, r, userId, provider, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4150,6 +4916,132 @@ func (siw *ServerInterfaceWrapper) ListHealthMetrics(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListHealthMetrics(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartSync operation middleware
+func (siw *ServerInterfaceWrapper) StartSync(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartSyncParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartSync(w, r, userId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSyncSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSyncSessions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSyncSessionsParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSyncSessions(w, r, userId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5007,6 +5899,56 @@ func (siw *ServerInterfaceWrapper) UpdateWorkout(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// UploadWorkoutToGarmin operation middleware
+func (siw *ServerInterfaceWrapper) UploadWorkoutToGarmin(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workoutId" -------------
+	var workoutId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workoutId", r.PathValue("workoutId"), &workoutId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workoutId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadWorkoutToGarminParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadWorkoutToGarmin(w, r, workoutId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -5184,6 +6126,15 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/unfreeze", wrapper.AdminUnfreezeUser)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/oauth-clients/{clientId}/rotate-secret", wrapper.AdminRotateOAuthClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/audit", wrapper.AdminSearchAudit)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/connections", wrapper.ListConnections)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/users/{userId}/connections/{provider}", wrapper.RevokeConnection)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/connections/{provider}", wrapper.ConnectProvider)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/sync", wrapper.StartSync)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/sync-sessions", wrapper.ListSyncSessions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/sync-sessions/{sessionId}", wrapper.GetSyncSession)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/sync-sessions/{sessionId}/events", wrapper.StreamSyncSession)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/activities/{activityId}/enrichment", wrapper.GetActivityEnrichment)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/workouts/{workoutId}/garmin", wrapper.UploadWorkoutToGarmin)
 
 	return m
 }
@@ -5769,6 +6720,95 @@ type UpdateActivitydefaultJSONResponse struct {
 }
 
 func (response UpdateActivitydefaultJSONResponse) VisitUpdateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityEnrichmentRequestObject struct {
+	ActivityId ActivityId `json:"activityId"`
+	Params     GetActivityEnrichmentParams
+}
+
+type GetActivityEnrichmentResponseObject interface {
+	VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error
+}
+
+type GetActivityEnrichment200JSONResponse Enrichment
+
+func (response GetActivityEnrichment200JSONResponse) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityEnrichment304Response = NotModifiedResponse
+
+func (response GetActivityEnrichment304Response) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetActivityEnrichment401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetActivityEnrichment401JSONResponse) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityEnrichment403JSONResponse Error
+
+func (response GetActivityEnrichment403JSONResponse) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityEnrichment404JSONResponse Error
+
+func (response GetActivityEnrichment404JSONResponse) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActivityEnrichmentdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetActivityEnrichmentdefaultJSONResponse) VisitGetActivityEnrichmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8391,6 +9431,205 @@ func (response GetOpenAPIdefaultJSONResponse) VisitGetOpenAPIResponse(w http.Res
 	return err
 }
 
+type GetSyncSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    GetSyncSessionParams
+}
+
+type GetSyncSessionResponseObject interface {
+	VisitGetSyncSessionResponse(w http.ResponseWriter) error
+}
+
+type GetSyncSession200JSONResponse SyncSession
+
+func (response GetSyncSession200JSONResponse) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSyncSession304Response = NotModifiedResponse
+
+func (response GetSyncSession304Response) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSyncSession401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetSyncSession401JSONResponse) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSyncSession403JSONResponse Error
+
+func (response GetSyncSession403JSONResponse) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSyncSession404JSONResponse Error
+
+func (response GetSyncSession404JSONResponse) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSyncSessiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetSyncSessiondefaultJSONResponse) VisitGetSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSyncSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+}
+
+type StreamSyncSessionResponseObject interface {
+	VisitStreamSyncSessionResponse(w http.ResponseWriter) error
+}
+
+type StreamSyncSession200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamSyncSession200TexteventStreamResponse) VisitStreamSyncSessionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamSyncSession401JSONResponse struct{ ErrorJSONResponse }
+
+func (response StreamSyncSession401JSONResponse) VisitStreamSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSyncSession403JSONResponse Error
+
+func (response StreamSyncSession403JSONResponse) VisitStreamSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSyncSession404JSONResponse Error
+
+func (response StreamSyncSession404JSONResponse) VisitStreamSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamSyncSessiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response StreamSyncSessiondefaultJSONResponse) VisitStreamSyncSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUploadRequestObject struct {
 	UploadId string `json:"uploadId"`
 	Params   GetUploadParams
@@ -8661,6 +9900,282 @@ type ListActivitiesdefaultJSONResponse struct {
 }
 
 func (response ListActivitiesdefaultJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConnectionsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListConnectionsParams
+}
+
+type ListConnectionsResponseObject interface {
+	VisitListConnectionsResponse(w http.ResponseWriter) error
+}
+
+type ListConnections200JSONResponse ConnectionList
+
+func (response ListConnections200JSONResponse) VisitListConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConnections304Response = NotModifiedResponse
+
+func (response ListConnections304Response) VisitListConnectionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListConnections401JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListConnections401JSONResponse) VisitListConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConnections403JSONResponse Error
+
+func (response ListConnections403JSONResponse) VisitListConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConnections404JSONResponse Error
+
+func (response ListConnections404JSONResponse) VisitListConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConnectionsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListConnectionsdefaultJSONResponse) VisitListConnectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConnectionRequestObject struct {
+	UserId   UserId                         `json:"userId"`
+	Provider RevokeConnectionParamsProvider `json:"provider"`
+}
+
+type RevokeConnectionResponseObject interface {
+	VisitRevokeConnectionResponse(w http.ResponseWriter) error
+}
+
+type RevokeConnection204Response struct {
+}
+
+func (response RevokeConnection204Response) VisitRevokeConnectionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeConnection401JSONResponse struct{ ErrorJSONResponse }
+
+func (response RevokeConnection401JSONResponse) VisitRevokeConnectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConnection403JSONResponse Error
+
+func (response RevokeConnection403JSONResponse) VisitRevokeConnectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConnection404JSONResponse Error
+
+func (response RevokeConnection404JSONResponse) VisitRevokeConnectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeConnectiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RevokeConnectiondefaultJSONResponse) VisitRevokeConnectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProviderRequestObject struct {
+	UserId   UserId                        `json:"userId"`
+	Provider ConnectProviderParamsProvider `json:"provider"`
+	Params   ConnectProviderParams
+}
+
+type ConnectProviderResponseObject interface {
+	VisitConnectProviderResponse(w http.ResponseWriter) error
+}
+
+type ConnectProvider200JSONResponse AuthorizeURL
+
+func (response ConnectProvider200JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProvider400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ConnectProvider400JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProvider401JSONResponse Error
+
+func (response ConnectProvider401JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProvider403JSONResponse Error
+
+func (response ConnectProvider403JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProvider404JSONResponse Error
+
+func (response ConnectProvider404JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProvider503JSONResponse Error
+
+func (response ConnectProvider503JSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectProviderdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ConnectProviderdefaultJSONResponse) VisitConnectProviderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9109,6 +10624,220 @@ type ListHealthMetricsdefaultJSONResponse struct {
 }
 
 func (response ListHealthMetricsdefaultJSONResponse) VisitListHealthMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSyncRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params StartSyncParams
+	Body   *StartSyncJSONRequestBody
+}
+
+type StartSyncResponseObject interface {
+	VisitStartSyncResponse(w http.ResponseWriter) error
+}
+
+type StartSync202JSONResponse SyncSessionList
+
+func (response StartSync202JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSync400JSONResponse struct{ ErrorJSONResponse }
+
+func (response StartSync400JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSync401JSONResponse Error
+
+func (response StartSync401JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSync403JSONResponse Error
+
+func (response StartSync403JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSync404JSONResponse Error
+
+func (response StartSync404JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSync503JSONResponse Error
+
+func (response StartSync503JSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSyncdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response StartSyncdefaultJSONResponse) VisitStartSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessionsRequestObject struct {
+	UserId UserId `json:"userId"`
+	Params ListSyncSessionsParams
+}
+
+type ListSyncSessionsResponseObject interface {
+	VisitListSyncSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSyncSessions200JSONResponse SyncSessionPage
+
+func (response ListSyncSessions200JSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessions304Response = NotModifiedResponse
+
+func (response ListSyncSessions304Response) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListSyncSessions400JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListSyncSessions400JSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessions401JSONResponse Error
+
+func (response ListSyncSessions401JSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessions403JSONResponse Error
+
+func (response ListSyncSessions403JSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessions404JSONResponse Error
+
+func (response ListSyncSessions404JSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSyncSessionsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListSyncSessionsdefaultJSONResponse) VisitListSyncSessionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10844,6 +12573,116 @@ func (response UpdateWorkoutdefaultJSONResponse) VisitUpdateWorkoutResponse(w ht
 	return err
 }
 
+type UploadWorkoutToGarminRequestObject struct {
+	WorkoutId string `json:"workoutId"`
+	Params    UploadWorkoutToGarminParams
+}
+
+type UploadWorkoutToGarminResponseObject interface {
+	VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error
+}
+
+type UploadWorkoutToGarmin200JSONResponse GarminWorkoutUpload
+
+func (response UploadWorkoutToGarmin200JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmin400JSONResponse struct{ ErrorJSONResponse }
+
+func (response UploadWorkoutToGarmin400JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmin401JSONResponse Error
+
+func (response UploadWorkoutToGarmin401JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmin403JSONResponse Error
+
+func (response UploadWorkoutToGarmin403JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmin404JSONResponse Error
+
+func (response UploadWorkoutToGarmin404JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmin503JSONResponse Error
+
+func (response UploadWorkoutToGarmin503JSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadWorkoutToGarmindefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UploadWorkoutToGarmindefaultJSONResponse) VisitUploadWorkoutToGarminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealthz Liveness
@@ -10867,6 +12706,9 @@ type StrictServerInterface interface {
 	// UpdateActivity Update an activity
 	// (PATCH /v1/activities/{activityId})
 	UpdateActivity(ctx context.Context, request UpdateActivityRequestObject) (UpdateActivityResponseObject, error)
+	// GetActivityEnrichment Get the weather and place of an activity's start
+	// (GET /v1/activities/{activityId}/enrichment)
+	GetActivityEnrichment(ctx context.Context, request GetActivityEnrichmentRequestObject) (GetActivityEnrichmentResponseObject, error)
 	// ListActivityMetrics List an activity's metric series
 	// (GET /v1/activities/{activityId}/metrics)
 	ListActivityMetrics(ctx context.Context, request ListActivityMetricsRequestObject) (ListActivityMetricsResponseObject, error)
@@ -10951,6 +12793,12 @@ type StrictServerInterface interface {
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
+	// GetSyncSession Get a sync session's state and progress
+	// (GET /v1/sync-sessions/{sessionId})
+	GetSyncSession(ctx context.Context, request GetSyncSessionRequestObject) (GetSyncSessionResponseObject, error)
+	// StreamSyncSession Follow a sync session as Server-Sent Events
+	// (GET /v1/sync-sessions/{sessionId}/events)
+	StreamSyncSession(ctx context.Context, request StreamSyncSessionRequestObject) (StreamSyncSessionResponseObject, error)
 	// GetUpload Get an upload's status and outcome
 	// (GET /v1/uploads/{uploadId})
 	GetUpload(ctx context.Context, request GetUploadRequestObject) (GetUploadResponseObject, error)
@@ -10960,6 +12808,15 @@ type StrictServerInterface interface {
 	// ListActivities List a user's activities
 	// (GET /v1/users/{userId}/activities)
 	ListActivities(ctx context.Context, request ListActivitiesRequestObject) (ListActivitiesResponseObject, error)
+	// ListConnections List a user's provider connections
+	// (GET /v1/users/{userId}/connections)
+	ListConnections(ctx context.Context, request ListConnectionsRequestObject) (ListConnectionsResponseObject, error)
+	// RevokeConnection Revoke a provider connection
+	// (DELETE /v1/users/{userId}/connections/{provider})
+	RevokeConnection(ctx context.Context, request RevokeConnectionRequestObject) (RevokeConnectionResponseObject, error)
+	// ConnectProvider Start connecting a provider account
+	// (POST /v1/users/{userId}/connections/{provider})
+	ConnectProvider(ctx context.Context, request ConnectProviderRequestObject) (ConnectProviderResponseObject, error)
 	// ListDailyMetrics List a user's daily metrics
 	// (GET /v1/users/{userId}/daily-metrics)
 	ListDailyMetrics(ctx context.Context, request ListDailyMetricsRequestObject) (ListDailyMetricsResponseObject, error)
@@ -10972,6 +12829,12 @@ type StrictServerInterface interface {
 	// ListHealthMetrics List a user's health metrics
 	// (GET /v1/users/{userId}/health-metrics)
 	ListHealthMetrics(ctx context.Context, request ListHealthMetricsRequestObject) (ListHealthMetricsResponseObject, error)
+	// StartSync Start syncing from providers
+	// (POST /v1/users/{userId}/sync)
+	StartSync(ctx context.Context, request StartSyncRequestObject) (StartSyncResponseObject, error)
+	// ListSyncSessions List a user's sync sessions
+	// (GET /v1/users/{userId}/sync-sessions)
+	ListSyncSessions(ctx context.Context, request ListSyncSessionsRequestObject) (ListSyncSessionsResponseObject, error)
 	// CreateUpload Upload a file
 	// (POST /v1/users/{userId}/uploads)
 	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
@@ -11017,6 +12880,9 @@ type StrictServerInterface interface {
 	// UpdateWorkout Update a workout
 	// (PATCH /v1/workouts/{workoutId})
 	UpdateWorkout(ctx context.Context, request UpdateWorkoutRequestObject) (UpdateWorkoutResponseObject, error)
+	// UploadWorkoutToGarmin Send a workout to Garmin
+	// (POST /v1/workouts/{workoutId}/garmin)
+	UploadWorkoutToGarmin(ctx context.Context, request UploadWorkoutToGarminRequestObject) (UploadWorkoutToGarminResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -11243,6 +13109,33 @@ func (sh *strictHandler) UpdateActivity(w http.ResponseWriter, r *http.Request, 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(UpdateActivityResponseObject); ok {
 		if err := validResponse.VisitUpdateActivityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetActivityEnrichment operation middleware
+func (sh *strictHandler) GetActivityEnrichment(w http.ResponseWriter, r *http.Request, activityId ActivityId, params GetActivityEnrichmentParams) {
+	var request GetActivityEnrichmentRequestObject
+
+	request.ActivityId = activityId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetActivityEnrichment(ctx, request.(GetActivityEnrichmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetActivityEnrichment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetActivityEnrichmentResponseObject); ok {
+		if err := validResponse.VisitGetActivityEnrichmentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -12034,6 +13927,59 @@ func (sh *strictHandler) GetOpenAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetSyncSession operation middleware
+func (sh *strictHandler) GetSyncSession(w http.ResponseWriter, r *http.Request, sessionId SessionId, params GetSyncSessionParams) {
+	var request GetSyncSessionRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSyncSession(ctx, request.(GetSyncSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSyncSession")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSyncSessionResponseObject); ok {
+		if err := validResponse.VisitGetSyncSessionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StreamSyncSession operation middleware
+func (sh *strictHandler) StreamSyncSession(w http.ResponseWriter, r *http.Request, sessionId SessionId) {
+	var request StreamSyncSessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamSyncSession(ctx, request.(StreamSyncSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamSyncSession")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamSyncSessionResponseObject); ok {
+		if err := validResponse.VisitStreamSyncSessionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetUpload operation middleware
 func (sh *strictHandler) GetUpload(w http.ResponseWriter, r *http.Request, uploadId string, params GetUploadParams) {
 	var request GetUploadRequestObject
@@ -12108,6 +14054,88 @@ func (sh *strictHandler) ListActivities(w http.ResponseWriter, r *http.Request, 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListActivitiesResponseObject); ok {
 		if err := validResponse.VisitListActivitiesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListConnections operation middleware
+func (sh *strictHandler) ListConnections(w http.ResponseWriter, r *http.Request, userId UserId, params ListConnectionsParams) {
+	var request ListConnectionsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListConnections(ctx, request.(ListConnectionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListConnections")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListConnectionsResponseObject); ok {
+		if err := validResponse.VisitListConnectionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeConnection operation middleware
+func (sh *strictHandler) RevokeConnection(w http.ResponseWriter, r *http.Request, userId UserId, provider RevokeConnectionParamsProvider) {
+	var request RevokeConnectionRequestObject
+
+	request.UserId = userId
+	request.Provider = provider
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeConnection(ctx, request.(RevokeConnectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeConnection")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeConnectionResponseObject); ok {
+		if err := validResponse.VisitRevokeConnectionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConnectProvider operation middleware
+func (sh *strictHandler) ConnectProvider(w http.ResponseWriter, r *http.Request, userId UserId, provider ConnectProviderParamsProvider, params ConnectProviderParams) {
+	var request ConnectProviderRequestObject
+
+	request.UserId = userId
+	request.Provider = provider
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ConnectProvider(ctx, request.(ConnectProviderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConnectProvider")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ConnectProviderResponseObject); ok {
+		if err := validResponse.VisitConnectProviderResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -12223,6 +14251,67 @@ func (sh *strictHandler) ListHealthMetrics(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListHealthMetricsResponseObject); ok {
 		if err := validResponse.VisitListHealthMetricsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartSync operation middleware
+func (sh *strictHandler) StartSync(w http.ResponseWriter, r *http.Request, userId UserId, params StartSyncParams) {
+	var request StartSyncRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body StartSyncJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartSync(ctx, request.(StartSyncRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartSync")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartSyncResponseObject); ok {
+		if err := validResponse.VisitStartSyncResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSyncSessions operation middleware
+func (sh *strictHandler) ListSyncSessions(w http.ResponseWriter, r *http.Request, userId UserId, params ListSyncSessionsParams) {
+	var request ListSyncSessionsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSyncSessions(ctx, request.(ListSyncSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSyncSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSyncSessionsResponseObject); ok {
+		if err := validResponse.VisitListSyncSessionsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -12667,6 +14756,33 @@ func (sh *strictHandler) UpdateWorkout(w http.ResponseWriter, r *http.Request, w
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(UpdateWorkoutResponseObject); ok {
 		if err := validResponse.VisitUpdateWorkoutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadWorkoutToGarmin operation middleware
+func (sh *strictHandler) UploadWorkoutToGarmin(w http.ResponseWriter, r *http.Request, workoutId string, params UploadWorkoutToGarminParams) {
+	var request UploadWorkoutToGarminRequestObject
+
+	request.WorkoutId = workoutId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadWorkoutToGarmin(ctx, request.(UploadWorkoutToGarminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadWorkoutToGarmin")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadWorkoutToGarminResponseObject); ok {
+		if err := validResponse.VisitUploadWorkoutToGarminResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

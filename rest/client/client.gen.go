@@ -153,6 +153,42 @@ func (e AdminUserInputRoles) Valid() bool {
 	}
 }
 
+// Defines values for ConnectionProvider.
+const (
+	ConnectionProviderGarmin ConnectionProvider = "garmin"
+	ConnectionProviderStrava ConnectionProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionProvider enum.
+func (e ConnectionProvider) Valid() bool {
+	switch e {
+	case ConnectionProviderGarmin:
+		return true
+	case ConnectionProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConnectionStatus.
+const (
+	ConnectionStatusActive  ConnectionStatus = "active"
+	ConnectionStatusRevoked ConnectionStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ConnectionStatus enum.
+func (e ConnectionStatus) Valid() bool {
+	switch e {
+	case ConnectionStatusActive:
+		return true
+	case ConnectionStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryStatus.
 const (
 	DeliveryStatusDead      DeliveryStatus = "dead"
@@ -189,6 +225,30 @@ func (e DeviceStatus) Valid() bool {
 	case DeviceStatusInactive:
 		return true
 	case DeviceStatusRetired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrichmentStatus.
+const (
+	EnrichmentStatusDone    EnrichmentStatus = "done"
+	EnrichmentStatusMissing EnrichmentStatus = "missing"
+	EnrichmentStatusNoData  EnrichmentStatus = "no_data"
+	EnrichmentStatusPending EnrichmentStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the EnrichmentStatus enum.
+func (e EnrichmentStatus) Valid() bool {
+	switch e {
+	case EnrichmentStatusDone:
+		return true
+	case EnrichmentStatusMissing:
+		return true
+	case EnrichmentStatusNoData:
+		return true
+	case EnrichmentStatusPending:
 		return true
 	default:
 		return false
@@ -465,6 +525,132 @@ func (e RouteFormat) Valid() bool {
 	}
 }
 
+// Defines values for SyncErrorKind.
+const (
+	Authentication    SyncErrorKind = "authentication"
+	DatabaseTimeout   SyncErrorKind = "database_timeout"
+	InvalidData       SyncErrorKind = "invalid_data"
+	Network           SyncErrorKind = "network"
+	PermissionDenied  SyncErrorKind = "permission_denied"
+	QuotaExceeded     SyncErrorKind = "quota_exceeded"
+	RateLimit         SyncErrorKind = "rate_limit"
+	TemporaryApiError SyncErrorKind = "temporary_api_error"
+	Unknown           SyncErrorKind = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the SyncErrorKind enum.
+func (e SyncErrorKind) Valid() bool {
+	switch e {
+	case Authentication:
+		return true
+	case DatabaseTimeout:
+		return true
+	case InvalidData:
+		return true
+	case Network:
+		return true
+	case PermissionDenied:
+		return true
+	case QuotaExceeded:
+		return true
+	case RateLimit:
+		return true
+	case TemporaryApiError:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncRequestProviders.
+const (
+	SyncRequestProvidersGarmin SyncRequestProviders = "garmin"
+	SyncRequestProvidersStrava SyncRequestProviders = "strava"
+)
+
+// Valid indicates whether the value is a known member of the SyncRequestProviders enum.
+func (e SyncRequestProviders) Valid() bool {
+	switch e {
+	case SyncRequestProvidersGarmin:
+		return true
+	case SyncRequestProvidersStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncSessionProvider.
+const (
+	SyncSessionProviderGarmin SyncSessionProvider = "garmin"
+	SyncSessionProviderStrava SyncSessionProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the SyncSessionProvider enum.
+func (e SyncSessionProvider) Valid() bool {
+	switch e {
+	case SyncSessionProviderGarmin:
+		return true
+	case SyncSessionProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncSessionType.
+const (
+	SyncSessionTypeBackfill SyncSessionType = "backfill"
+	SyncSessionTypeWebhook  SyncSessionType = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the SyncSessionType enum.
+func (e SyncSessionType) Valid() bool {
+	switch e {
+	case SyncSessionTypeBackfill:
+		return true
+	case SyncSessionTypeWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SyncStatus.
+const (
+	COMPLETED          SyncStatus = "COMPLETED"
+	ENRICHINGWEATHER   SyncStatus = "ENRICHING_WEATHER"
+	FAILED             SyncStatus = "FAILED"
+	FETCHINGACTIVITIES SyncStatus = "FETCHING_ACTIVITIES"
+	INITIATED          SyncStatus = "INITIATED"
+	RETRYING           SyncStatus = "RETRYING"
+	STORINGDATA        SyncStatus = "STORING_DATA"
+)
+
+// Valid indicates whether the value is a known member of the SyncStatus enum.
+func (e SyncStatus) Valid() bool {
+	switch e {
+	case COMPLETED:
+		return true
+	case ENRICHINGWEATHER:
+		return true
+	case FAILED:
+		return true
+	case FETCHINGACTIVITIES:
+		return true
+	case INITIATED:
+		return true
+	case RETRYING:
+		return true
+	case STORINGDATA:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadKind.
 const (
 	UploadKindActivity UploadKind = "activity"
@@ -555,6 +741,24 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for Provider.
+const (
+	ProviderGarmin Provider = "garmin"
+	ProviderStrava Provider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the Provider enum.
+func (e Provider) Valid() bool {
+	switch e {
+	case ProviderGarmin:
+		return true
+	case ProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetActivityRouteParamsFormat.
 const (
 	GetActivityRouteParamsFormatGeojson  GetActivityRouteParamsFormat = "geojson"
@@ -567,6 +771,42 @@ func (e GetActivityRouteParamsFormat) Valid() bool {
 	case GetActivityRouteParamsFormatGeojson:
 		return true
 	case GetActivityRouteParamsFormatPolyline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RevokeConnectionParamsProvider.
+const (
+	RevokeConnectionParamsProviderGarmin RevokeConnectionParamsProvider = "garmin"
+	RevokeConnectionParamsProviderStrava RevokeConnectionParamsProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the RevokeConnectionParamsProvider enum.
+func (e RevokeConnectionParamsProvider) Valid() bool {
+	switch e {
+	case RevokeConnectionParamsProviderGarmin:
+		return true
+	case RevokeConnectionParamsProviderStrava:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConnectProviderParamsProvider.
+const (
+	ConnectProviderParamsProviderGarmin ConnectProviderParamsProvider = "garmin"
+	ConnectProviderParamsProviderStrava ConnectProviderParamsProvider = "strava"
+)
+
+// Valid indicates whether the value is a known member of the ConnectProviderParamsProvider enum.
+func (e ConnectProviderParamsProvider) Valid() bool {
+	switch e {
+	case ConnectProviderParamsProviderGarmin:
+		return true
+	case ConnectProviderParamsProviderStrava:
 		return true
 	default:
 		return false
@@ -743,6 +983,39 @@ type AuditPage struct {
 	Total      int          `json:"total"`
 }
 
+// AuthorizeURL defines model for AuthorizeURL.
+type AuthorizeURL struct {
+	AuthorizeUrl string `json:"authorize_url"`
+}
+
+// Connection defines model for Connection.
+type Connection struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// ExpiresAt When the access token expires (cairn refreshes it).
+	ExpiresAt *time.Time `json:"expires_at"`
+
+	// ExternalUserId The user's id at the provider.
+	ExternalUserId string             `json:"external_user_id"`
+	Id             string             `json:"id"`
+	Provider       ConnectionProvider `json:"provider"`
+	Scopes         string             `json:"scopes"`
+	Status         ConnectionStatus   `json:"status"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	UserId         string             `json:"user_id"`
+}
+
+// ConnectionProvider defines model for Connection.Provider.
+type ConnectionProvider string
+
+// ConnectionStatus defines model for Connection.Status.
+type ConnectionStatus string
+
+// ConnectionList defines model for ConnectionList.
+type ConnectionList struct {
+	Data []Connection `json:"data"`
+}
+
 // DailyMetric defines model for DailyMetric.
 type DailyMetric struct {
 	CreatedAt  time.Time          `json:"created_at"`
@@ -822,6 +1095,18 @@ type DevicePatch struct {
 // DeviceStatus defines model for DeviceStatus.
 type DeviceStatus string
 
+// Enrichment defines model for Enrichment.
+type Enrichment struct {
+	ActivityId string                      `json:"activity_id"`
+	Place      *Place                      `json:"place"`
+	Status     map[string]EnrichmentStatus `json:"status"`
+	UpdatedAt  time.Time                   `json:"updated_at"`
+	Weather    *Weather                    `json:"weather"`
+}
+
+// EnrichmentStatus defines model for Enrichment.Status.
+type EnrichmentStatus string
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -858,6 +1143,13 @@ type EventPage struct {
 
 // EventType defines model for EventType.
 type EventType string
+
+// GarminWorkoutUpload defines model for GarminWorkoutUpload.
+type GarminWorkoutUpload struct {
+	GarminWorkoutId    string    `json:"garmin_workout_id"`
+	UploadedToGarminAt time.Time `json:"uploaded_to_garmin_at"`
+	WorkoutId          string    `json:"workout_id"`
+}
 
 // HealthMetric defines model for HealthMetric.
 type HealthMetric struct {
@@ -992,6 +1284,13 @@ type OAuthClientSecret struct {
 	ClientId                string    `json:"client_id"`
 	ClientSecret            string    `json:"client_secret"`
 	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+}
+
+// Place defines model for Place.
+type Place struct {
+	City    string `json:"city"`
+	Country string `json:"country"`
+	State   string `json:"state"`
 }
 
 // Point defines model for Point.
@@ -1147,6 +1446,98 @@ type SummaryInput struct {
 	TimerTimeS       *float64   `json:"timer_time_s,omitempty"`
 }
 
+// SyncCheckpoint defines model for SyncCheckpoint.
+type SyncCheckpoint struct {
+	// After The newest start listed so far.
+	After    *time.Time `json:"after,omitempty"`
+	ListDone bool       `json:"list_done"`
+
+	// Page List pages (or Garmin backfill windows) done.
+	Page int `json:"page"`
+
+	// WaitUntil Set while the session waits for a provider's rate window.
+	WaitUntil *time.Time `json:"wait_until,omitempty"`
+}
+
+// SyncCounters defines model for SyncCounters.
+type SyncCounters struct {
+	Enriched int `json:"enriched"`
+
+	// Estimated Activities the provider has that cairn lacks, as listed so far.
+	Estimated int `json:"estimated"`
+	Failed    int `json:"failed"`
+	Fetched   int `json:"fetched"`
+	Stored    int `json:"stored"`
+}
+
+// SyncError defines model for SyncError.
+type SyncError struct {
+	At        time.Time     `json:"at"`
+	Code      string        `json:"code"`
+	Kind      SyncErrorKind `json:"kind"`
+	Message   string        `json:"message"`
+	Phase     SyncStatus    `json:"phase"`
+	Retryable bool          `json:"retryable"`
+}
+
+// SyncErrorKind defines model for SyncError.Kind.
+type SyncErrorKind string
+
+// SyncRequest defines model for SyncRequest.
+type SyncRequest struct {
+	// End Only activities starting before.
+	End       *time.Time              `json:"end,omitempty"`
+	Providers *[]SyncRequestProviders `json:"providers,omitempty"`
+
+	// Start Only activities starting at or after.
+	Start *time.Time `json:"start,omitempty"`
+}
+
+// SyncRequestProviders defines model for SyncRequest.Providers.
+type SyncRequestProviders string
+
+// SyncSession defines model for SyncSession.
+type SyncSession struct {
+	Checkpoint SyncCheckpoint      `json:"checkpoint"`
+	Counters   SyncCounters        `json:"counters"`
+	CreatedAt  time.Time           `json:"created_at"`
+	Errors     []SyncError         `json:"errors"`
+	FinishedAt *time.Time          `json:"finished_at"`
+	Id         string              `json:"id"`
+	Phase      SyncStatus          `json:"phase"`
+	Provider   SyncSessionProvider `json:"provider"`
+	RangeEnd   *time.Time          `json:"range_end"`
+	RangeStart *time.Time          `json:"range_start"`
+	Retries    int                 `json:"retries"`
+	StartedAt  *time.Time          `json:"started_at"`
+	Status     SyncStatus          `json:"status"`
+	Type       SyncSessionType     `json:"type"`
+	UpdatedAt  time.Time           `json:"updated_at"`
+	UserId     string              `json:"user_id"`
+}
+
+// SyncSessionProvider defines model for SyncSession.Provider.
+type SyncSessionProvider string
+
+// SyncSessionType defines model for SyncSession.Type.
+type SyncSessionType string
+
+// SyncSessionList defines model for SyncSessionList.
+type SyncSessionList struct {
+	Data []SyncSession `json:"data"`
+}
+
+// SyncSessionPage defines model for SyncSessionPage.
+type SyncSessionPage struct {
+	Data       []SyncSession `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
+	PrevCursor *string       `json:"prev_cursor"`
+	Total      int           `json:"total"`
+}
+
+// SyncStatus defines model for SyncStatus.
+type SyncStatus string
+
 // TOTPEnrollInput defines model for TOTPEnrollInput.
 type TOTPEnrollInput struct {
 	Name *string `json:"name,omitempty"`
@@ -1224,6 +1615,20 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor"`
 	PrevCursor *string `json:"prev_cursor"`
 	Total      int     `json:"total"`
+}
+
+// Weather defines model for Weather.
+type Weather struct {
+	Conditions       string    `json:"conditions"`
+	FeelsLikeC       *float64  `json:"feels_like_c"`
+	HumidityPct      *float64  `json:"humidity_pct"`
+	ObservedAt       time.Time `json:"observed_at"`
+	PressureHpa      *float64  `json:"pressure_hpa"`
+	TemperatureC     *float64  `json:"temperature_c"`
+	UvIndex          *float64  `json:"uv_index"`
+	WeatherCode      *int      `json:"weather_code"`
+	WindDirectionDeg *float64  `json:"wind_direction_deg"`
+	WindSpeedMs      *float64  `json:"wind_speed_ms"`
 }
 
 // Webhook defines model for Webhook.
@@ -1429,6 +1834,12 @@ type IncludeDeleted = bool
 // Limit defines model for Limit.
 type Limit = int
 
+// Provider defines model for Provider.
+type Provider string
+
+// SessionId defines model for SessionId.
+type SessionId = string
+
 // StartDate defines model for StartDate.
 type StartDate = time.Time
 
@@ -1460,6 +1871,12 @@ type UpdateActivityParams struct {
 
 	// IdempotencyKey Makes the request safe to retry (see the description of this API).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetActivityEnrichmentParams defines parameters for GetActivityEnrichment.
+type GetActivityEnrichmentParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListActivityMetricsParams defines parameters for ListActivityMetrics.
@@ -1607,6 +2024,12 @@ type EnrollTOTPParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetSyncSessionParams defines parameters for GetSyncSession.
+type GetSyncSessionParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetUploadParams defines parameters for GetUpload.
 type GetUploadParams struct {
 	// IfNoneMatch ETags the client holds; a current one answers 304.
@@ -1648,6 +2071,24 @@ type ListActivitiesParams struct {
 	// IfNoneMatch ETags the client holds; a current one answers 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
+
+// ListConnectionsParams defines parameters for ListConnections.
+type ListConnectionsParams struct {
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RevokeConnectionParamsProvider defines parameters for RevokeConnection.
+type RevokeConnectionParamsProvider string
+
+// ConnectProviderParams defines parameters for ConnectProvider.
+type ConnectProviderParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ConnectProviderParamsProvider defines parameters for ConnectProvider.
+type ConnectProviderParamsProvider string
 
 // ListDailyMetricsParams defines parameters for ListDailyMetrics.
 type ListDailyMetricsParams struct {
@@ -1702,6 +2143,24 @@ type ListHealthMetricsParams struct {
 	// EndDate Only rows before this time (ISO 8601 date-time, or a date meaning its midnight UTC).
 	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
 
+	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit Rows per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags the client holds; a current one answers 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartSyncParams defines parameters for StartSync.
+type StartSyncParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListSyncSessionsParams defines parameters for ListSyncSessions.
+type ListSyncSessionsParams struct {
 	// Cursor A `next_cursor` or `prev_cursor` of a previous page of the same list and filter.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
@@ -1828,6 +2287,12 @@ type UpdateWorkoutParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// UploadWorkoutToGarminParams defines parameters for UploadWorkoutToGarmin.
+type UploadWorkoutToGarminParams struct {
+	// IdempotencyKey Makes the request safe to retry (see the description of this API).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateActivityJSONRequestBody defines body for CreateActivity for application/json ContentType.
 type CreateActivityJSONRequestBody = ActivityInput
 
@@ -1860,6 +2325,9 @@ type VerifyMFAJSONRequestBody = MFAVerifyInput
 
 // CreateDeviceJSONRequestBody defines body for CreateDevice for application/json ContentType.
 type CreateDeviceJSONRequestBody = DeviceInput
+
+// StartSyncJSONRequestBody defines body for StartSync for application/json ContentType.
+type StartSyncJSONRequestBody = SyncRequest
 
 // CreateUploadMultipartRequestBody defines body for CreateUpload for multipart/form-data ContentType.
 type CreateUploadMultipartRequestBody CreateUploadMultipartBody
@@ -2023,6 +2491,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/activities/{activityId} (the `UpdateActivity` operationId).
 	UpdateActivity(ctx context.Context, activityId ActivityId, params *UpdateActivityParams, body UpdateActivityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetActivityEnrichment Get the weather and place of an activity's start
+	//
+	// What cairn looked up for a synced activity: the weather at its
+	// start (hourly archive) and the city, state and country. `status`
+	// says, per kind, `done`, `no_data`, or `missing` (the service
+	// failed; a background job retries).
+	//
+	// Corresponds with GET /v1/activities/{activityId}/enrichment (the `GetActivityEnrichment` operationId).
+	GetActivityEnrichment(ctx context.Context, activityId ActivityId, params *GetActivityEnrichmentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListActivityMetrics List an activity's metric series
 	//
@@ -2347,6 +2825,20 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSyncSession Get a sync session's state and progress
+	//
+	// Corresponds with GET /v1/sync-sessions/{sessionId} (the `GetSyncSession` operationId).
+	GetSyncSession(ctx context.Context, sessionId SessionId, params *GetSyncSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamSyncSession Follow a sync session as Server-Sent Events
+	//
+	// A `text/event-stream`: an event `session` with the session (the
+	// same JSON as `GET /v1/sync-sessions/{sessionId}`) now and whenever
+	// it changes; the stream ends after the session completes or fails.
+	//
+	// Corresponds with GET /v1/sync-sessions/{sessionId}/events (the `StreamSyncSession` operationId).
+	StreamSyncSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUpload Get an upload's status and outcome
 	//
 	// Corresponds with GET /v1/uploads/{uploadId} (the `GetUpload` operationId).
@@ -2363,6 +2855,29 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/users/{userId}/activities (the `ListActivities` operationId).
 	ListActivities(ctx context.Context, userId UserId, params *ListActivitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListConnections List a user's provider connections
+	//
+	// Corresponds with GET /v1/users/{userId}/connections (the `ListConnections` operationId).
+	ListConnections(ctx context.Context, userId UserId, params *ListConnectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeConnection Revoke a provider connection
+	//
+	// Tells the provider to forget cairn's access (when it can be
+	// reached), forgets the tokens and records `connection.revoked`.
+	//
+	// Corresponds with DELETE /v1/users/{userId}/connections/{provider} (the `RevokeConnection` operationId).
+	RevokeConnection(ctx context.Context, userId UserId, provider RevokeConnectionParamsProvider, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConnectProvider Start connecting a provider account
+	//
+	// Answers the provider's consent page. Send the user there; the
+	// provider sends them back to `/oauth/callback/{provider}`, which
+	// stores the connection (tokens sealed at rest). The authorization
+	// is good for 15 minutes, once.
+	//
+	// Corresponds with POST /v1/users/{userId}/connections/{provider} (the `ConnectProvider` operationId).
+	ConnectProvider(ctx context.Context, userId UserId, provider ConnectProviderParamsProvider, params *ConnectProviderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDailyMetrics List a user's daily metrics
 	//
@@ -2392,6 +2907,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/users/{userId}/health-metrics (the `ListHealthMetrics` operationId).
 	ListHealthMetrics(ctx context.Context, userId UserId, params *ListHealthMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartSyncWithBody Start syncing from providers
+	//
+	// Starts one sync session per provider (every connected one when
+	// `providers` is absent) over the time range (everything when
+	// absent). Only what cairn lacks is fetched; an activity that is the
+	// same recording as one already there (a file upload) is recorded as
+	// one more source of it. Follow the sessions with
+	// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+	StartSyncWithBody(ctx context.Context, userId UserId, params *StartSyncParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartSync Start syncing from providers
+	//
+	// Starts one sync session per provider (every connected one when
+	// `providers` is absent) over the time range (everything when
+	// absent). Only what cairn lacks is fetched; an activity that is the
+	// same recording as one already there (a file upload) is recorded as
+	// one more source of it. Follow the sessions with
+	// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+	StartSync(ctx context.Context, userId UserId, params *StartSyncParams, body StartSyncJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSyncSessions List a user's sync sessions
+	//
+	// Corresponds with GET /v1/users/{userId}/sync-sessions (the `ListSyncSessions` operationId).
+	ListSyncSessions(ctx context.Context, userId UserId, params *ListSyncSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUploadWithBody Upload a file
 	//
@@ -2561,6 +3109,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/workouts/{workoutId} (the `UpdateWorkout` operationId).
 	UpdateWorkout(ctx context.Context, workoutId WorkoutId, params *UpdateWorkoutParams, body UpdateWorkoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadWorkoutToGarmin Send a workout to Garmin
+	//
+	// Uploads the structured workout through Garmin's Training API, so
+	// that it appears on the user's Garmin devices; records
+	// `uploaded_to_garmin_at`.
+	//
+	// Corresponds with POST /v1/workouts/{workoutId}/garmin (the `UploadWorkoutToGarmin` operationId).
+	UploadWorkoutToGarmin(ctx context.Context, workoutId string, params *UploadWorkoutToGarminParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealthz Liveness
@@ -2714,6 +3271,26 @@ func (c *Client) UpdateActivityWithBody(ctx context.Context, activityId Activity
 // Corresponds with PATCH /v1/activities/{activityId} (the `UpdateActivity` operationId).
 func (c *Client) UpdateActivity(ctx context.Context, activityId ActivityId, params *UpdateActivityParams, body UpdateActivityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateActivityRequest(c.Server, activityId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetActivityEnrichment Get the weather and place of an activity's start
+//
+// What cairn looked up for a synced activity: the weather at its
+// start (hourly archive) and the city, state and country. `status`
+// says, per kind, `done`, `no_data`, or `missing` (the service
+// failed; a background job retries).
+//
+// Corresponds with GET /v1/activities/{activityId}/enrichment (the `GetActivityEnrichment` operationId).
+func (c *Client) GetActivityEnrichment(ctx context.Context, activityId ActivityId, params *GetActivityEnrichmentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetActivityEnrichmentRequest(c.Server, activityId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3407,6 +3984,40 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// GetSyncSession Get a sync session's state and progress
+//
+// Corresponds with GET /v1/sync-sessions/{sessionId} (the `GetSyncSession` operationId).
+func (c *Client) GetSyncSession(ctx context.Context, sessionId SessionId, params *GetSyncSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSyncSessionRequest(c.Server, sessionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamSyncSession Follow a sync session as Server-Sent Events
+//
+// A `text/event-stream`: an event `session` with the session (the
+// same JSON as `GET /v1/sync-sessions/{sessionId}`) now and whenever
+// it changes; the stream ends after the session completes or fails.
+//
+// Corresponds with GET /v1/sync-sessions/{sessionId}/events (the `StreamSyncSession` operationId).
+func (c *Client) StreamSyncSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSyncSessionRequest(c.Server, sessionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUpload Get an upload's status and outcome
 //
 // Corresponds with GET /v1/uploads/{uploadId} (the `GetUpload` operationId).
@@ -3444,6 +4055,59 @@ func (c *Client) GetUser(ctx context.Context, userId UserId, params *GetUserPara
 // Corresponds with GET /v1/users/{userId}/activities (the `ListActivities` operationId).
 func (c *Client) ListActivities(ctx context.Context, userId UserId, params *ListActivitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListActivitiesRequest(c.Server, userId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListConnections List a user's provider connections
+//
+// Corresponds with GET /v1/users/{userId}/connections (the `ListConnections` operationId).
+func (c *Client) ListConnections(ctx context.Context, userId UserId, params *ListConnectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConnectionsRequest(c.Server, userId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeConnection Revoke a provider connection
+//
+// Tells the provider to forget cairn's access (when it can be
+// reached), forgets the tokens and records `connection.revoked`.
+//
+// Corresponds with DELETE /v1/users/{userId}/connections/{provider} (the `RevokeConnection` operationId).
+func (c *Client) RevokeConnection(ctx context.Context, userId UserId, provider RevokeConnectionParamsProvider, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeConnectionRequest(c.Server, userId, provider)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConnectProvider Start connecting a provider account
+//
+// Answers the provider's consent page. Send the user there; the
+// provider sends them back to `/oauth/callback/{provider}`, which
+// stores the connection (tokens sealed at rest). The authorization
+// is good for 15 minutes, once.
+//
+// Corresponds with POST /v1/users/{userId}/connections/{provider} (the `ConnectProvider` operationId).
+func (c *Client) ConnectProvider(ctx context.Context, userId UserId, provider ConnectProviderParamsProvider, params *ConnectProviderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConnectProviderRequest(c.Server, userId, provider, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3523,6 +4187,69 @@ func (c *Client) CreateDevice(ctx context.Context, userId UserId, params *Create
 // Corresponds with GET /v1/users/{userId}/health-metrics (the `ListHealthMetrics` operationId).
 func (c *Client) ListHealthMetrics(ctx context.Context, userId UserId, params *ListHealthMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListHealthMetricsRequest(c.Server, userId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartSyncWithBody Start syncing from providers
+//
+// Starts one sync session per provider (every connected one when
+// `providers` is absent) over the time range (everything when
+// absent). Only what cairn lacks is fetched; an activity that is the
+// same recording as one already there (a file upload) is recorded as
+// one more source of it. Follow the sessions with
+// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+func (c *Client) StartSyncWithBody(ctx context.Context, userId UserId, params *StartSyncParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartSyncRequestWithBody(c.Server, userId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartSync Start syncing from providers
+//
+// Starts one sync session per provider (every connected one when
+// `providers` is absent) over the time range (everything when
+// absent). Only what cairn lacks is fetched; an activity that is the
+// same recording as one already there (a file upload) is recorded as
+// one more source of it. Follow the sessions with
+// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+func (c *Client) StartSync(ctx context.Context, userId UserId, params *StartSyncParams, body StartSyncJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartSyncRequest(c.Server, userId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSyncSessions List a user's sync sessions
+//
+// Corresponds with GET /v1/users/{userId}/sync-sessions (the `ListSyncSessions` operationId).
+func (c *Client) ListSyncSessions(ctx context.Context, userId UserId, params *ListSyncSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSyncSessionsRequest(c.Server, userId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3902,6 +4629,25 @@ func (c *Client) UpdateWorkout(ctx context.Context, workoutId WorkoutId, params 
 	return c.Client.Do(req)
 }
 
+// UploadWorkoutToGarmin Send a workout to Garmin
+//
+// Uploads the structured workout through Garmin's Training API, so
+// that it appears on the user's Garmin devices; records
+// `uploaded_to_garmin_at`.
+//
+// Corresponds with POST /v1/workouts/{workoutId}/garmin (the `UploadWorkoutToGarmin` operationId).
+func (c *Client) UploadWorkoutToGarmin(ctx context.Context, workoutId string, params *UploadWorkoutToGarminParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadWorkoutToGarminRequest(c.Server, workoutId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -4214,6 +4960,55 @@ func NewUpdateActivityRequestWithBody(server string, activityId ActivityId, para
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetActivityEnrichmentRequest constructs an http.Request for the GetActivityEnrichment method
+func NewGetActivityEnrichmentRequest(server string, activityId ActivityId, params *GetActivityEnrichmentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "activityId", activityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/activities/%s/enrichment", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
 		}
 
 	}
@@ -5759,6 +6554,89 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetSyncSessionRequest constructs an http.Request for the GetSyncSession method
+func NewGetSyncSessionRequest(server string, sessionId SessionId, params *GetSyncSessionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sync-sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewStreamSyncSessionRequest constructs an http.Request for the StreamSyncSession method
+func NewStreamSyncSessionRequest(server string, sessionId SessionId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sync-sessions/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetUploadRequest constructs an http.Request for the GetUpload method
 func NewGetUploadRequest(server string, uploadId string, params *GetUploadParams) (*http.Request, error) {
 	var err error
@@ -6010,6 +6888,152 @@ func NewListActivitiesRequest(server string, userId UserId, params *ListActiviti
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListConnectionsRequest constructs an http.Request for the ListConnections method
+func NewListConnectionsRequest(server string, userId UserId, params *ListConnectionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/connections", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeConnectionRequest constructs an http.Request for the RevokeConnection method
+func NewRevokeConnectionRequest(server string, userId UserId, provider RevokeConnectionParamsProvider) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/connections/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConnectProviderRequest constructs an http.Request for the ConnectProvider method
+func NewConnectProviderRequest(server string, userId UserId, provider ConnectProviderParamsProvider, params *ConnectProviderParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/connections/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
 	}
@@ -6373,6 +7397,156 @@ func NewListHealthMetricsRequest(server string, userId UserId, params *ListHealt
 			}
 
 		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewStartSyncRequest calls the generic StartSync builder with application/json body
+func NewStartSyncRequest(server string, userId UserId, params *StartSyncParams, body StartSyncJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartSyncRequestWithBody(server, userId, params, "application/json", bodyReader)
+}
+
+// NewStartSyncRequestWithBody constructs an http.Request for the StartSync method, with any body, and a specified content type
+func NewStartSyncRequestWithBody(server string, userId UserId, params *StartSyncParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/sync", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListSyncSessionsRequest constructs an http.Request for the ListSyncSessions method
+func NewListSyncSessionsRequest(server string, userId UserId, params *ListSyncSessionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/users/%s/sync-sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
 
 		if params.Cursor != nil {
 
@@ -7382,6 +8556,55 @@ func NewUpdateWorkoutRequestWithBody(server string, workoutId WorkoutId, params 
 	return req, nil
 }
 
+// NewUploadWorkoutToGarminRequest constructs an http.Request for the UploadWorkoutToGarmin method
+func NewUploadWorkoutToGarminRequest(server string, workoutId string, params *UploadWorkoutToGarminParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workoutId", workoutId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/workouts/%s/garmin", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -7506,6 +8729,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/activities/{activityId} (the `UpdateActivity` operationId).
 	UpdateActivityWithResponse(ctx context.Context, activityId ActivityId, params *UpdateActivityParams, body UpdateActivityJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateActivityResponse, error)
+
+	// GetActivityEnrichmentWithResponse Get the weather and place of an activity's start
+	//
+	// What cairn looked up for a synced activity: the weather at its
+	// start (hourly archive) and the city, state and country. `status`
+	// says, per kind, `done`, `no_data`, or `missing` (the service
+	// failed; a background job retries).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/activities/{activityId}/enrichment (the `GetActivityEnrichment` operationId).
+	GetActivityEnrichmentWithResponse(ctx context.Context, activityId ActivityId, params *GetActivityEnrichmentParams, reqEditors ...RequestEditorFn) (*GetActivityEnrichmentResponse, error)
 
 	// ListActivityMetricsWithResponse List an activity's metric series
 	//
@@ -7870,6 +9105,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
+	// GetSyncSessionWithResponse Get a sync session's state and progress
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sync-sessions/{sessionId} (the `GetSyncSession` operationId).
+	GetSyncSessionWithResponse(ctx context.Context, sessionId SessionId, params *GetSyncSessionParams, reqEditors ...RequestEditorFn) (*GetSyncSessionResponse, error)
+
+	// StreamSyncSessionWithResponse Follow a sync session as Server-Sent Events
+	//
+	// A `text/event-stream`: an event `session` with the session (the
+	// same JSON as `GET /v1/sync-sessions/{sessionId}`) now and whenever
+	// it changes; the stream ends after the session completes or fails.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sync-sessions/{sessionId}/events (the `StreamSyncSession` operationId).
+	StreamSyncSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*StreamSyncSessionResponse, error)
+
 	// GetUploadWithResponse Get an upload's status and outcome
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7892,6 +9145,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/users/{userId}/activities (the `ListActivities` operationId).
 	ListActivitiesWithResponse(ctx context.Context, userId UserId, params *ListActivitiesParams, reqEditors ...RequestEditorFn) (*ListActivitiesResponse, error)
+
+	// ListConnectionsWithResponse List a user's provider connections
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/users/{userId}/connections (the `ListConnections` operationId).
+	ListConnectionsWithResponse(ctx context.Context, userId UserId, params *ListConnectionsParams, reqEditors ...RequestEditorFn) (*ListConnectionsResponse, error)
+
+	// RevokeConnectionWithResponse Revoke a provider connection
+	//
+	// Tells the provider to forget cairn's access (when it can be
+	// reached), forgets the tokens and records `connection.revoked`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/users/{userId}/connections/{provider} (the `RevokeConnection` operationId).
+	RevokeConnectionWithResponse(ctx context.Context, userId UserId, provider RevokeConnectionParamsProvider, reqEditors ...RequestEditorFn) (*RevokeConnectionResponse, error)
+
+	// ConnectProviderWithResponse Start connecting a provider account
+	//
+	// Answers the provider's consent page. Send the user there; the
+	// provider sends them back to `/oauth/callback/{provider}`, which
+	// stores the connection (tokens sealed at rest). The authorization
+	// is good for 15 minutes, once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/users/{userId}/connections/{provider} (the `ConnectProvider` operationId).
+	ConnectProviderWithResponse(ctx context.Context, userId UserId, provider ConnectProviderParamsProvider, params *ConnectProviderParams, reqEditors ...RequestEditorFn) (*ConnectProviderResponse, error)
 
 	// ListDailyMetricsWithResponse List a user's daily metrics
 	//
@@ -7927,6 +9209,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/users/{userId}/health-metrics (the `ListHealthMetrics` operationId).
 	ListHealthMetricsWithResponse(ctx context.Context, userId UserId, params *ListHealthMetricsParams, reqEditors ...RequestEditorFn) (*ListHealthMetricsResponse, error)
+
+	// StartSyncWithBodyWithResponse Start syncing from providers
+	//
+	// Starts one sync session per provider (every connected one when
+	// `providers` is absent) over the time range (everything when
+	// absent). Only what cairn lacks is fetched; an activity that is the
+	// same recording as one already there (a file upload) is recorded as
+	// one more source of it. Follow the sessions with
+	// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+	StartSyncWithBodyWithResponse(ctx context.Context, userId UserId, params *StartSyncParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartSyncResponse, error)
+
+	// StartSyncWithResponse Start syncing from providers
+	//
+	// Starts one sync session per provider (every connected one when
+	// `providers` is absent) over the time range (everything when
+	// absent). Only what cairn lacks is fetched; an activity that is the
+	// same recording as one already there (a file upload) is recorded as
+	// one more source of it. Follow the sessions with
+	// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+	StartSyncWithResponse(ctx context.Context, userId UserId, params *StartSyncParams, body StartSyncJSONRequestBody, reqEditors ...RequestEditorFn) (*StartSyncResponse, error)
+
+	// ListSyncSessionsWithResponse List a user's sync sessions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/users/{userId}/sync-sessions (the `ListSyncSessions` operationId).
+	ListSyncSessionsWithResponse(ctx context.Context, userId UserId, params *ListSyncSessionsParams, reqEditors ...RequestEditorFn) (*ListSyncSessionsResponse, error)
 
 	// CreateUploadWithBodyWithResponse Upload a file
 	//
@@ -8114,6 +9431,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/workouts/{workoutId} (the `UpdateWorkout` operationId).
 	UpdateWorkoutWithResponse(ctx context.Context, workoutId WorkoutId, params *UpdateWorkoutParams, body UpdateWorkoutJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkoutResponse, error)
+
+	// UploadWorkoutToGarminWithResponse Send a workout to Garmin
+	//
+	// Uploads the structured workout through Garmin's Training API, so
+	// that it appears on the user's Garmin devices; records
+	// `uploaded_to_garmin_at`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/workouts/{workoutId}/garmin (the `UploadWorkoutToGarmin` operationId).
+	UploadWorkoutToGarminWithResponse(ctx context.Context, workoutId string, params *UploadWorkoutToGarminParams, reqEditors ...RequestEditorFn) (*UploadWorkoutToGarminResponse, error)
 }
 
 type GetHealthzResponse struct {
@@ -8593,6 +9921,75 @@ func (r UpdateActivityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateActivityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetActivityEnrichmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Enrichment
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetActivityEnrichmentResponse) GetJSON200() *Enrichment {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetActivityEnrichmentResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetActivityEnrichmentResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetActivityEnrichmentResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetActivityEnrichmentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetActivityEnrichmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetActivityEnrichmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetActivityEnrichmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetActivityEnrichmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10657,6 +12054,137 @@ func (r GetOpenAPIResponse) ContentType() string {
 	return ""
 }
 
+type GetSyncSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SyncSession
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSyncSessionResponse) GetJSON200() *SyncSession {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSyncSessionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSyncSessionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSyncSessionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetSyncSessionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSyncSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSyncSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSyncSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSyncSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StreamSyncSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StreamSyncSessionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StreamSyncSessionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StreamSyncSessionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r StreamSyncSessionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamSyncSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamSyncSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamSyncSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamSyncSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUploadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10865,6 +12393,220 @@ func (r ListActivitiesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListActivitiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListConnectionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConnectionList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListConnectionsResponse) GetJSON200() *ConnectionList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListConnectionsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListConnectionsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListConnectionsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListConnectionsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListConnectionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListConnectionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListConnectionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListConnectionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeConnectionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeConnectionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeConnectionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeConnectionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RevokeConnectionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeConnectionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeConnectionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeConnectionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeConnectionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConnectProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthorizeURL
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConnectProviderResponse) GetJSON200() *AuthorizeURL {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConnectProviderResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConnectProviderResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConnectProviderResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ConnectProviderResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConnectProviderResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ConnectProviderResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ConnectProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConnectProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConnectProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConnectProviderResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11190,6 +12932,165 @@ func (r ListHealthMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListHealthMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StartSyncResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SyncSessionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r StartSyncResponse) GetJSON202() *SyncSessionList {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StartSyncResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StartSyncResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StartSyncResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StartSyncResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StartSyncResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r StartSyncResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r StartSyncResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartSyncResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartSyncResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartSyncResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListSyncSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SyncSessionPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSyncSessionsResponse) GetJSON200() *SyncSessionPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSyncSessionsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSyncSessionsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSyncSessionsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSyncSessionsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListSyncSessionsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSyncSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSyncSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSyncSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSyncSessionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12455,6 +14356,89 @@ func (r UpdateWorkoutResponse) ContentType() string {
 	return ""
 }
 
+type UploadWorkoutToGarminResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GarminWorkoutUpload
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON200() *GarminWorkoutUpload {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UploadWorkoutToGarminResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadWorkoutToGarminResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadWorkoutToGarminResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadWorkoutToGarminResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadWorkoutToGarminResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthzWithResponse Liveness
 //
 // Answers 200 while the process is up.
@@ -12588,6 +14572,24 @@ func (c *ClientWithResponses) UpdateActivityWithResponse(ctx context.Context, ac
 		return nil, err
 	}
 	return ParseUpdateActivityResponse(rsp)
+}
+
+// GetActivityEnrichmentWithResponse Get the weather and place of an activity's start
+//
+// What cairn looked up for a synced activity: the weather at its
+// start (hourly archive) and the city, state and country. `status`
+// says, per kind, `done`, `no_data`, or `missing` (the service
+// failed; a background job retries).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/activities/{activityId}/enrichment (the `GetActivityEnrichment` operationId).
+func (c *ClientWithResponses) GetActivityEnrichmentWithResponse(ctx context.Context, activityId ActivityId, params *GetActivityEnrichmentParams, reqEditors ...RequestEditorFn) (*GetActivityEnrichmentResponse, error) {
+	rsp, err := c.GetActivityEnrichment(ctx, activityId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetActivityEnrichmentResponse(rsp)
 }
 
 // ListActivityMetricsWithResponse List an activity's metric series
@@ -13169,6 +15171,36 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 	return ParseGetOpenAPIResponse(rsp)
 }
 
+// GetSyncSessionWithResponse Get a sync session's state and progress
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sync-sessions/{sessionId} (the `GetSyncSession` operationId).
+func (c *ClientWithResponses) GetSyncSessionWithResponse(ctx context.Context, sessionId SessionId, params *GetSyncSessionParams, reqEditors ...RequestEditorFn) (*GetSyncSessionResponse, error) {
+	rsp, err := c.GetSyncSession(ctx, sessionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSyncSessionResponse(rsp)
+}
+
+// StreamSyncSessionWithResponse Follow a sync session as Server-Sent Events
+//
+// A `text/event-stream`: an event `session` with the session (the
+// same JSON as `GET /v1/sync-sessions/{sessionId}`) now and whenever
+// it changes; the stream ends after the session completes or fails.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sync-sessions/{sessionId}/events (the `StreamSyncSession` operationId).
+func (c *ClientWithResponses) StreamSyncSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*StreamSyncSessionResponse, error) {
+	rsp, err := c.StreamSyncSession(ctx, sessionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSyncSessionResponse(rsp)
+}
+
 // GetUploadWithResponse Get an upload's status and outcome
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13208,6 +15240,53 @@ func (c *ClientWithResponses) ListActivitiesWithResponse(ctx context.Context, us
 		return nil, err
 	}
 	return ParseListActivitiesResponse(rsp)
+}
+
+// ListConnectionsWithResponse List a user's provider connections
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/users/{userId}/connections (the `ListConnections` operationId).
+func (c *ClientWithResponses) ListConnectionsWithResponse(ctx context.Context, userId UserId, params *ListConnectionsParams, reqEditors ...RequestEditorFn) (*ListConnectionsResponse, error) {
+	rsp, err := c.ListConnections(ctx, userId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListConnectionsResponse(rsp)
+}
+
+// RevokeConnectionWithResponse Revoke a provider connection
+//
+// Tells the provider to forget cairn's access (when it can be
+// reached), forgets the tokens and records `connection.revoked`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/users/{userId}/connections/{provider} (the `RevokeConnection` operationId).
+func (c *ClientWithResponses) RevokeConnectionWithResponse(ctx context.Context, userId UserId, provider RevokeConnectionParamsProvider, reqEditors ...RequestEditorFn) (*RevokeConnectionResponse, error) {
+	rsp, err := c.RevokeConnection(ctx, userId, provider, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeConnectionResponse(rsp)
+}
+
+// ConnectProviderWithResponse Start connecting a provider account
+//
+// Answers the provider's consent page. Send the user there; the
+// provider sends them back to `/oauth/callback/{provider}`, which
+// stores the connection (tokens sealed at rest). The authorization
+// is good for 15 minutes, once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/users/{userId}/connections/{provider} (the `ConnectProvider` operationId).
+func (c *ClientWithResponses) ConnectProviderWithResponse(ctx context.Context, userId UserId, provider ConnectProviderParamsProvider, params *ConnectProviderParams, reqEditors ...RequestEditorFn) (*ConnectProviderResponse, error) {
+	rsp, err := c.ConnectProvider(ctx, userId, provider, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConnectProviderResponse(rsp)
 }
 
 // ListDailyMetricsWithResponse List a user's daily metrics
@@ -13273,6 +15352,59 @@ func (c *ClientWithResponses) ListHealthMetricsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListHealthMetricsResponse(rsp)
+}
+
+// StartSyncWithBodyWithResponse Start syncing from providers
+//
+// Starts one sync session per provider (every connected one when
+// `providers` is absent) over the time range (everything when
+// absent). Only what cairn lacks is fetched; an activity that is the
+// same recording as one already there (a file upload) is recorded as
+// one more source of it. Follow the sessions with
+// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+func (c *ClientWithResponses) StartSyncWithBodyWithResponse(ctx context.Context, userId UserId, params *StartSyncParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartSyncResponse, error) {
+	rsp, err := c.StartSyncWithBody(ctx, userId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartSyncResponse(rsp)
+}
+
+// StartSyncWithResponse Start syncing from providers
+//
+// Starts one sync session per provider (every connected one when
+// `providers` is absent) over the time range (everything when
+// absent). Only what cairn lacks is fetched; an activity that is the
+// same recording as one already there (a file upload) is recorded as
+// one more source of it. Follow the sessions with
+// `GET /v1/sync-sessions/{sessionId}` or its `events` stream.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/users/{userId}/sync (the `StartSync` operationId).
+func (c *ClientWithResponses) StartSyncWithResponse(ctx context.Context, userId UserId, params *StartSyncParams, body StartSyncJSONRequestBody, reqEditors ...RequestEditorFn) (*StartSyncResponse, error) {
+	rsp, err := c.StartSync(ctx, userId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartSyncResponse(rsp)
+}
+
+// ListSyncSessionsWithResponse List a user's sync sessions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/users/{userId}/sync-sessions (the `ListSyncSessions` operationId).
+func (c *ClientWithResponses) ListSyncSessionsWithResponse(ctx context.Context, userId UserId, params *ListSyncSessionsParams, reqEditors ...RequestEditorFn) (*ListSyncSessionsResponse, error) {
+	rsp, err := c.ListSyncSessions(ctx, userId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSyncSessionsResponse(rsp)
 }
 
 // CreateUploadWithBodyWithResponse Upload a file
@@ -13580,6 +15712,23 @@ func (c *ClientWithResponses) UpdateWorkoutWithResponse(ctx context.Context, wor
 		return nil, err
 	}
 	return ParseUpdateWorkoutResponse(rsp)
+}
+
+// UploadWorkoutToGarminWithResponse Send a workout to Garmin
+//
+// Uploads the structured workout through Garmin's Training API, so
+// that it appears on the user's Garmin devices; records
+// `uploaded_to_garmin_at`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/workouts/{workoutId}/garmin (the `UploadWorkoutToGarmin` operationId).
+func (c *ClientWithResponses) UploadWorkoutToGarminWithResponse(ctx context.Context, workoutId string, params *UploadWorkoutToGarminParams, reqEditors ...RequestEditorFn) (*UploadWorkoutToGarminResponse, error) {
+	rsp, err := c.UploadWorkoutToGarmin(ctx, workoutId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadWorkoutToGarminResponse(rsp)
 }
 
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
@@ -13959,6 +16108,63 @@ func ParseUpdateActivityResponse(rsp *http.Response) (*UpdateActivityResponse, e
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetActivityEnrichmentResponse parses an HTTP response from a GetActivityEnrichmentWithResponse call
+func ParseGetActivityEnrichmentResponse(rsp *http.Response) (*GetActivityEnrichmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetActivityEnrichmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Enrichment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
@@ -15649,6 +17855,110 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	return response, nil
 }
 
+// ParseGetSyncSessionResponse parses an HTTP response from a GetSyncSessionWithResponse call
+func ParseGetSyncSessionResponse(rsp *http.Response) (*GetSyncSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSyncSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SyncSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamSyncSessionResponse parses an HTTP response from a StreamSyncSessionWithResponse call
+func ParseStreamSyncSessionResponse(rsp *http.Response) (*StreamSyncSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamSyncSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetUploadResponse parses an HTTP response from a GetUploadWithResponse call
 func ParseGetUploadResponse(rsp *http.Response) (*GetUploadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15814,6 +18124,181 @@ func ParseListActivitiesResponse(rsp *http.Response) (*ListActivitiesResponse, e
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListConnectionsResponse parses an HTTP response from a ListConnectionsWithResponse call
+func ParseListConnectionsResponse(rsp *http.Response) (*ListConnectionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListConnectionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConnectionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeConnectionResponse parses an HTTP response from a RevokeConnectionWithResponse call
+func ParseRevokeConnectionResponse(rsp *http.Response) (*RevokeConnectionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeConnectionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseConnectProviderResponse parses an HTTP response from a ConnectProviderWithResponse call
+func ParseConnectProviderResponse(rsp *http.Response) (*ConnectProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConnectProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthorizeURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
@@ -16053,6 +18538,138 @@ func ParseListHealthMetricsResponse(rsp *http.Response) (*ListHealthMetricsRespo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest HealthMetricPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStartSyncResponse parses an HTTP response from a StartSyncWithResponse call
+func ParseStartSyncResponse(rsp *http.Response) (*StartSyncResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartSyncResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SyncSessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSyncSessionsResponse parses an HTTP response from a ListSyncSessionsWithResponse call
+func ParseListSyncSessionsResponse(rsp *http.Response) (*ListSyncSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSyncSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SyncSessionPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17155,6 +19772,74 @@ func ParseUpdateWorkoutResponse(rsp *http.Response) (*UpdateWorkoutResponse, err
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadWorkoutToGarminResponse parses an HTTP response from a UploadWorkoutToGarminWithResponse call
+func ParseUploadWorkoutToGarminResponse(rsp *http.Response) (*UploadWorkoutToGarminResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadWorkoutToGarminResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GarminWorkoutUpload
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
