@@ -99,7 +99,12 @@ func demoSim(ctx context.Context, s *SyncSettings, log *slog.Logger) (*sim.Sim, 
 	for _, typ := range []string{"activities", "activityDetails", "activityFiles", "deregistrations"} {
 		endpoints[typ] = sim.Endpoint{URL: s.PublicURL + "/webhooks/garmin/" + typ, Mode: sim.ModePush}
 	}
-	sm, err := sim.New(sim.Config{Seed: 1, Athletes: 3, StravaActivities: 120, BaseURL: base,
+	// Strava's limits twenty times over, so that the demo's sync is not
+	// mostly waiting for rate windows (the client learns them from the
+	// answers' headers).
+	limits := sim.Limits{Short: 20 * sim.DefaultLimits.Short, Daily: 20 * sim.DefaultLimits.Daily,
+		ReadShort: 20 * sim.DefaultLimits.ReadShort, ReadDaily: 20 * sim.DefaultLimits.ReadDaily}
+	sm, err := sim.New(sim.Config{Seed: 1, Athletes: 3, StravaActivities: 120, BaseURL: base, Limits: limits,
 		Until: time.Now().UTC().Truncate(24 * time.Hour), GarminEndpoints: endpoints})
 	if err != nil {
 		ln.Close()
