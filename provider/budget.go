@@ -57,13 +57,30 @@ type windowState struct {
 	Window
 	start time.Time
 	used  int
+	// past are the last windows' use, oldest first.
+	past []WindowUse
 }
+
+// WindowUse is how many calls one window saw.
+type WindowUse struct {
+	Start time.Time
+	Used  int
+}
+
+// maxPast bounds the windows a budget remembers.
+const maxPast = 2000
 
 // roll starts a new window when now is past this one. The calls still in
 // flight may reach the provider in the new window, which counts them
 // there: the new window starts with them counted.
 func (w *windowState) roll(now time.Time, inflight int) {
 	if start := now.UTC().Truncate(w.Length); !start.Equal(w.start) {
+		if !w.start.IsZero() {
+			w.past = append(w.past, WindowUse{w.start, w.used})
+			if len(w.past) > maxPast {
+				w.past = w.past[len(w.past)-maxPast:]
+			}
+		}
 		w.start, w.used = start, inflight
 	}
 }
@@ -206,4 +223,13 @@ func (b *Budget) Stats() BudgetStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return BudgetStats{Taken: b.taken, Waited: b.waited}
+}
+
+// History returns window i's use: the past windows (as many as
+// remembered) and the current one, oldest first.
+func (b *Budget) History(i int) []WindowUse {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.windows[i]
+	return append(append([]WindowUse(nil), w.past...), WindowUse{w.start, w.used})
 }

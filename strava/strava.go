@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -328,20 +329,20 @@ type BoolStream struct {
 	Data []bool `json:"data"`
 }
 
-// ActivityStreams returns an activity's streams, keyed by type; the raw
-// JSON too, for staging.
-func (c *Client) ActivityStreams(ctx context.Context, access string, id int64) (*Streams, []byte, error) {
-	var s Streams
+// ActivityStreams returns an activity's streams as Strava sent them
+// (keyed by type), checked to be whole JSON: they are staged as they are
+// and decoded (DecodeStreams) when stored.
+func (c *Client) ActivityStreams(ctx context.Context, access string, id int64) ([]byte, error) {
 	var raw []byte
 	u := fmt.Sprintf("%s/activities/%d/streams?keys=%s&key_by_type=true&series_type=time", c.cfg.APIURL, id, StreamKeys)
 	err := c.caller.Do(ctx, get(u, access), func(r *provider.Response) error {
+		if !json.Valid(r.Body) {
+			return provider.Malformed("Strava", errors.New("the streams are not whole JSON"))
+		}
 		raw = r.Body
-		return decodeJSON(&s)(r)
+		return nil
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return &s, raw, nil
+	return raw, err
 }
 
 // DecodeStreams reads streams staged by ActivityStreams.

@@ -246,8 +246,7 @@ func (r *run) fetchStravaItem(ts *tokenSource, it *sqldb.SyncItem) error {
 		}
 	}
 	raw, err := withToken(r.ctx, ts, func(access string) ([]byte, error) {
-		_, raw, err := r.s.cfg.Strava.ActivityStreams(r.ctx, access, id)
-		return raw, err
+		return r.s.cfg.Strava.ActivityStreams(r.ctx, access, id)
 	})
 	if err != nil {
 		return err
