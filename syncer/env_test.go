@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-fit/cairn/provider"
 	"github.com/cairn-fit/cairn/secrets"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sqldb"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/strava"
 	"github.com/cairn-fit/cairn/syncer"
@@ -33,6 +34,7 @@ type env struct {
 	ctx    context.Context // the user's
 	strava *strava.Client
 	clock  *provider.ManualClock
+	cfg    syncer.Config
 }
 
 type envOptions struct {
@@ -42,6 +44,8 @@ type envOptions struct {
 	maxWait  time.Duration
 	workers  int
 	noGarmin bool
+	// verifyToken is what Strava's subscription validation must echo.
+	verifyToken string
 }
 
 // fastCaller retries at once-ish: the simulator's faults are the point,
@@ -90,20 +94,23 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	if !o.noGarmin {
 		gc = garmin.New(garmin.Config{APIURL: srv.URL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fastCaller()})
 	}
-	svc := syncer.New(syncer.Config{
+	scfg := syncer.Config{
 		DB: db.DB, Ingest: &ingest.Service{DB: db.DB, Bucket: bucket}, Bucket: bucket, Keys: keys,
 		Strava: sc, Garmin: gc,
 		Weather:  weather.New(srv.URL, fastCaller()),
 		Geocoder: weather.NewGeocoder(srv.URL, "cairn-test", fastCaller()),
 		Clock:    clock, BaseURL: "http://cairn.test", Lease: 2 * time.Second, Concurrency: max(o.workers, 4),
-	})
+		StravaVerifyToken: o.verifyToken,
+		Events:            func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
+	}
+	svc := syncer.New(scfg)
 	u := &cairn.User{Email: "ada@example.com", Name: "Ada"}
 	if err := db.CreateUser(cairn.SystemContext(context.Background()), u); err != nil {
 		t.Fatal(err)
 	}
 	ctx := cairn.WithActor(context.Background(), cairn.Actor{UserID: u.ID,
 		Scopes: []cairn.Scope{cairn.ScopeActivityRead, cairn.ScopeActivityWrite}})
-	return &env{t: t, db: db, sim: s, simURL: srv.URL, svc: svc, user: u, ctx: ctx, strava: sc, clock: o.clock}
+	return &env{t: t, db: db, sim: s, simURL: srv.URL, svc: svc, user: u, ctx: ctx, strava: sc, clock: o.clock, cfg: scfg}
 }
 
 // connect runs the OAuth dance: cairn's authorize URL, the simulator's
