@@ -89,7 +89,14 @@ func TestServeEndToEnd(t *testing.T) {
 					t.Errorf("%s: %d, X-Request-Id %q", path, resp.StatusCode, resp.Header.Get("X-Request-Id"))
 				}
 			}
-			if _, body := get(t, "http://"+addr+"/metrics", ""); !strings.Contains(body, `route="/graphql/schema.graphql"`) {
+			// A request is counted after its response is written: look again
+			// for a moment rather than race the server.
+			counted := false
+			for deadline := time.Now().Add(5 * time.Second); !counted && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				_, body := get(t, "http://"+addr+"/metrics", "")
+				counted = strings.Contains(body, `route="/graphql/schema.graphql"`)
+			}
+			if !counted {
 				t.Error("no metrics for GraphQL requests")
 			}
 			stop() // as SIGTERM does
