@@ -1,6 +1,9 @@
 package cairn
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Scope is an OAuth-style permission carried by a token.
 type Scope string
@@ -99,4 +102,18 @@ func (a Actor) HasAny(alternatives [][]Scope) bool {
 		}
 	}
 	return len(alternatives) == 0
+}
+
+// DescribeScopes names scope alternatives for an error message:
+// "a and b or c".
+func DescribeScopes(alternatives [][]Scope) string {
+	var out []string
+	for _, all := range alternatives {
+		names := make([]string, len(all))
+		for i, s := range all {
+			names[i] = string(s)
+		}
+		out = append(out, strings.Join(names, " and "))
+	}
+	return strings.Join(out, " or ")
 }

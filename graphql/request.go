@@ -2,7 +2,6 @@ package graphql
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
 
 	"github.com/cairn-fit/cairn"
@@ -54,20 +53,7 @@ func (s *Server) need(ctx context.Context, op string) error {
 	a, _ := cairn.ActorFrom(ctx)
 	alts := s.d.Scopes[op]
 	if len(alts) == 0 || !a.HasAny(alts) {
-		return cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this field needs: %s", describe(alts))
+		return cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this field needs: %s", cairn.DescribeScopes(alts))
 	}
 	return nil
-}
-
-// describe lists scope alternatives for an error message, as REST does.
-func describe(alts [][]cairn.Scope) string {
-	var out []string
-	for _, all := range alts {
-		var names []string
-		for _, s := range all {
-			names = append(names, string(s))
-		}
-		out = append(out, strings.Join(names, " and "))
-	}
-	return strings.Join(out, " or ")
 }

@@ -25,7 +25,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -453,57 +452,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// observe gives every request an id, a log line and metrics, and turns a
-// panic into a 500, as the REST API does.
+// observe is the shared request observation (the REST API's too).
 func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			id = telemetry.NewRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(telemetry.WithRequestID(r.Context(), id))
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.ErrorContext(r.Context(), "panic", "err", fmt.Sprintf("%v\n%s", v, debug.Stack()))
-				if sw.status == 0 {
-					http.Error(sw, "internal error", http.StatusInternalServerError)
-				}
-			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
-			code := strconv.Itoa(sw.status)
-			s.cfg.Metrics.Requests.WithLabelValues(route, r.Method, code).Inc()
-			s.cfg.Metrics.Latency.WithLabelValues(route, r.Method, code).Observe(time.Since(start).Seconds())
-			s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", route,
-				"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
-		}()
-		next.ServeHTTP(sw, r)
+	return telemetry.Observe(s.log, s.cfg.Metrics, next, func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.ErrorContext(r.Context(), "panic", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
 	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
 }

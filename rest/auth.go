@@ -28,7 +28,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		}
 		a, err := s.authenticate(r.Context(), r)
 		if err == nil && !a.HasAny(op.Scopes) {
-			err = cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this operation needs: %s", describe(op.Scopes))
+			err = cairn.Errorf(cairn.EFORBIDDEN, "the token lacks the scope this operation needs: %s", cairn.DescribeScopes(op.Scopes))
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -64,19 +64,6 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// describe lists scope alternatives for an error message.
-func describe(alts [][]cairn.Scope) string {
-	var out []string
-	for _, all := range alts {
-		var names []string
-		for _, s := range all {
-			names = append(names, string(s))
-		}
-		out = append(out, strings.Join(names, " and "))
-	}
-	return strings.Join(out, " or ")
 }
 
 // authenticate turns the bearer token into an actor.

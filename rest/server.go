@@ -6,12 +6,9 @@ package rest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
-	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/cairn-fit/cairn"
@@ -167,68 +164,12 @@ func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error)
 	s.writeError(w, r, cairn.Invalid(fields))
 }
 
-// statusWriter records the status for logs and metrics.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// observe gives every request an id (X-Request-Id, and on every log
-// line), logs it, counts it by route pattern and turns panics into 500s.
+// observe is the shared request observation; a panic answers 500 in the
+// error shape.
 func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			id = telemetry.NewRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(telemetry.WithRequestID(r.Context(), id))
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				err := cairn.Wrap(cairn.EINTERNAL, fmt.Errorf("panic: %v\n%s", v, debug.Stack()), "internal error")
-				if sw.status == 0 {
-					s.writeError(sw, r, err)
-				} else {
-					s.log.ErrorContext(r.Context(), "panic after response started", "err", err)
-				}
-			}
-			s.record(r, sw.status, time.Since(start))
-		}()
-		next.ServeHTTP(sw, r)
+	return telemetry.Observe(s.log, s.Metrics, next, func(w http.ResponseWriter, r *http.Request, err error) {
+		s.writeError(w, r, cairn.Wrap(cairn.EINTERNAL, err, "internal error"))
 	})
-}
-
-func (s *Server) record(r *http.Request, status int, d time.Duration) {
-	route := r.Pattern
-	if route == "" || route == "/" {
-		route = "unmatched"
-	}
-	code := strconv.Itoa(status)
-	s.Metrics.Requests.WithLabelValues(route, r.Method, code).Inc()
-	s.Metrics.Latency.WithLabelValues(route, r.Method, code).Observe(d.Seconds())
-	s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", route,
-		"status", status, "duration_ms", float64(d.Microseconds())/1000)
 }
 
 // Starting is the handler while the server starts: /healthz answers 200,

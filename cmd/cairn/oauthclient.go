@@ -131,7 +131,7 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, 
 func withOAuth(api *rest.Server, auth *oauth.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Handler())
-	h := api.Observe(auth.Handler())
+	h := auth.Handler() // observed by the oauth package itself
 	for _, p := range oauth.Paths {
 		mux.Handle(p, h)
 	}
