@@ -82,4 +82,17 @@ type TokenStore interface {
 	// lookup (every request authenticates): NOT_FOUND when either is
 	// missing or the user is deleted.
 	FindTokenUser(ctx context.Context, hash []byte) (*PersonalAccessToken, *User, error)
+	// TouchToken records that token id was used at t, unless its
+	// last_used_at is already after t minus TokenTouchInterval: a write
+	// per token per interval, not per request.
+	TouchToken(ctx context.Context, id string, t time.Time) error
+}
+
+// TokenTouchInterval is how stale a token's last_used_at may get: the
+// field answers "is this token still in use?", which an hour answers.
+const TokenTouchInterval = time.Hour
+
+// NeedsTouch reports whether a use at now should update LastUsedAt.
+func (t *PersonalAccessToken) NeedsTouch(now time.Time) bool {
+	return t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= TokenTouchInterval
 }

@@ -96,6 +96,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 			return cairn.Actor{}, err
 		}
 		s.auth.put(hash, tok, u, s.Now())
+		s.touch(ctx, tok)
 	}
 	if why := tok.Usable(s.Now()); why != "" {
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "%s", why)
@@ -104,4 +105,14 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (cairn.Actor
 		return cairn.Actor{}, cairn.Errorf(cairn.EFORBIDDEN, "the account is frozen")
 	}
 	return cairn.UserActor(u, tok.Scopes, "pat:"+tok.ID), nil
+}
+
+// touch records the token's use, at most once per cairn.TokenTouchInterval
+// (and only on a cache miss); a failure is not the request's.
+func (s *Server) touch(ctx context.Context, tok *cairn.PersonalAccessToken) {
+	if now := s.Now(); tok.Usable(now) == "" && tok.NeedsTouch(now) {
+		if err := s.Tokens.TouchToken(ctx, tok.ID, now); err != nil {
+			s.log.WarnContext(ctx, "record token use", "token_id", tok.ID, "err", err)
+		}
+	}
 }

@@ -311,3 +311,36 @@ func TestAuthCache(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	e.wantError("GET", "/v1/users/"+ada.ID, tok, 401, cairn.EUNAUTHENTICATED)
 }
+
+// TestTokenLastUsed: a request records its token's use, on both databases;
+// the next requests within the hour write nothing more.
+func TestTokenLastUsed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db)
+		ada := e.user("ada@example.com")
+		tok := e.token(ada, time.Hour, cairn.ScopeProfileRead)
+		lastUsed := func() *time.Time {
+			t.Helper()
+			got, err := db.FindTokenByHash(context.Background(), cairn.HashToken(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.LastUsedAt
+		}
+		if got := lastUsed(); got != nil {
+			t.Fatalf("last_used_at before any use: %v", got)
+		}
+		before := time.Now().Add(-time.Second)
+		if resp := e.do("GET", "/v1/users/"+ada.ID, tok, nil); resp.StatusCode != 200 {
+			t.Fatalf("request: %d", resp.StatusCode)
+		}
+		first := lastUsed()
+		if first == nil || first.Before(before) {
+			t.Fatalf("last_used_at after a use: %v, want after %v", first, before)
+		}
+		e.do("GET", "/v1/users/"+ada.ID, tok, nil)
+		if got := lastUsed(); !got.Equal(*first) {
+			t.Errorf("a second use within the hour rewrote last_used_at: %v, was %v", got, first)
+		}
+	})
+}

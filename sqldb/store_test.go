@@ -94,6 +94,42 @@ func TestTokens(t *testing.T) {
 	})
 }
 
+// TestTouchToken: last_used_at is written on first use and then at most
+// once per cairn.TokenTouchInterval, whatever the calls in between.
+func TestTouchToken(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		u := mustUser(t, db, "ada@example.com")
+		tok := &cairn.PersonalAccessToken{UserID: u.ID, Hash: []byte{4, 5, 6}}
+		if err := db.CreateToken(sys, tok); err != nil {
+			t.Fatal(err)
+		}
+		lastUsed := func() *time.Time {
+			t.Helper()
+			got, err := db.FindTokenByHash(context.Background(), tok.Hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.LastUsedAt
+		}
+		t0 := time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)
+		steps := []struct {
+			at, want time.Time
+		}{
+			{t0, t0},                               // first use
+			{t0.Add(59 * time.Minute), t0},         // within the interval: kept
+			{t0.Add(time.Hour), t0.Add(time.Hour)}, // an interval later: written
+		}
+		for _, st := range steps {
+			if err := db.TouchToken(context.Background(), tok.ID, st.at); err != nil {
+				t.Fatal(err)
+			}
+			if got := lastUsed(); got == nil || !got.Equal(st.want) {
+				t.Fatalf("after a use at %v: last_used_at %v, want %v", st.at, got, st.want)
+			}
+		}
+	})
+}
+
 func TestDevices(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		u := mustUser(t, db, "ada@example.com")

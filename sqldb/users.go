@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 )
@@ -143,6 +144,17 @@ func (db *DB) FindTokenUser(ctx context.Context, hash []byte) (*cairn.PersonalAc
 	}
 	t.Scopes, u.Roles = splitSpaces[cairn.Scope](scopes), splitSpaces[string](roles)
 	return &t, &u, nil
+}
+
+// TouchToken sets a token's last_used_at to t when it is older than
+// cairn.TokenTouchInterval; the condition in the UPDATE makes processes
+// racing on one token write once. It runs before there is an actor, like
+// FindTokenUser: the caller holds the token's secret.
+func (db *DB) TouchToken(ctx context.Context, id string, t time.Time) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE personal_access_tokens SET last_used_at = $1
+		WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+		db.t(t), id, db.t(t.Add(-cairn.TokenTouchInterval)))
+	return db.translate(err)
 }
 
 // FindTokenByHash looks a token up by the hash of its secret. It runs
