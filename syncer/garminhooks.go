@@ -100,38 +100,49 @@ func (s *Service) garminEntry(ctx context.Context, typ string, e garminEntry, ra
 		}
 		return nil
 	case typ == "activityFiles" && e.CallbackURL != "":
-		ts, err := s.tokenSource(uctx, conn.UserID, cairn.ProviderGarmin)
-		if err != nil {
-			return err
-		}
-		file, err := withToken(uctx, ts, func(access string) ([]byte, error) {
-			return s.cfg.Garmin.ActivityFile(uctx, access, e.CallbackURL)
-		})
-		if err != nil {
-			return err
-		}
-		n, err := s.storeGarminFIT(uctx, conn.UserID, strconv.FormatInt(e.ActivityID, 10), file)
-		o.Created += n
-		return err
+		return s.garminFile(uctx, conn.UserID, e, o)
 	case e.CallbackURL != "" && e.UploadStart != nil: // a ping: pull what it announces
-		ts, err := s.tokenSource(uctx, conn.UserID, cairn.ProviderGarmin)
-		if err != nil {
-			return err
-		}
-		pulled, err := withToken(uctx, ts, func(access string) ([]json.RawMessage, error) {
-			return s.cfg.Garmin.PullURL(uctx, access, e.CallbackURL)
-		})
-		if err != nil {
-			return err
-		}
-		for _, d := range pulled {
-			if err := s.garminSummary(uctx, typ, conn.UserID, d, o); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.garminPing(uctx, typ, conn.UserID, e, o)
 	}
 	return s.garminSummary(uctx, typ, conn.UserID, raw, o)
+}
+
+// garminFile downloads and stores the activity file a notice announces.
+func (s *Service) garminFile(ctx context.Context, userID string, e garminEntry, o *GarminOutcome) error {
+	ts, err := s.tokenSource(ctx, userID, cairn.ProviderGarmin)
+	if err != nil {
+		return err
+	}
+	file, err := withToken(ctx, ts, func(access string) ([]byte, error) {
+		return s.cfg.Garmin.ActivityFile(ctx, access, e.CallbackURL)
+	})
+	if err != nil {
+		return err
+	}
+	n, err := s.storeGarminFIT(ctx, userID, strconv.FormatInt(e.ActivityID, 10), file)
+	o.Created += n
+	return err
+}
+
+// garminPing pulls a ping's callbackURL with the user's token and stores
+// each summary it answers.
+func (s *Service) garminPing(ctx context.Context, typ, userID string, e garminEntry, o *GarminOutcome) error {
+	ts, err := s.tokenSource(ctx, userID, cairn.ProviderGarmin)
+	if err != nil {
+		return err
+	}
+	pulled, err := withToken(ctx, ts, func(access string) ([]json.RawMessage, error) {
+		return s.cfg.Garmin.PullURL(ctx, access, e.CallbackURL)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range pulled {
+		if err := s.garminSummary(ctx, typ, userID, d, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // garminSummary stores one pushed or pulled summary of typ for the user;
