@@ -25,6 +25,31 @@ const (
 	HealthSleep            = "sleep_hours"
 )
 
+// Health metric types of providers' day and night summaries (Garmin's
+// dailies, sleeps and HRV) that the types above have no place for. A
+// day's totals are stamped at the day's start, a night's at its start.
+const (
+	HealthDistance           = "distance"
+	HealthActiveCalories     = "active_calories"
+	HealthFloors             = "floors_climbed"
+	HealthMinHeartRate       = "min_heart_rate"
+	HealthAvgHeartRate       = "avg_heart_rate"
+	HealthMaxHeartRate       = "max_heart_rate"
+	HealthAvgStress          = "avg_stress"
+	HealthMaxStress          = "max_stress"
+	HealthBodyBatteryCharged = "body_battery_charged"
+	HealthBodyBatteryDrained = "body_battery_drained"
+	HealthSleepDeep          = "sleep_deep_hours"
+	HealthSleepLight         = "sleep_light_hours"
+	HealthSleepREM           = "sleep_rem_hours"
+	HealthSleepAwake         = "sleep_awake_hours"
+	HealthSleepScore         = "sleep_score"
+	// HealthHRVReading is one reading of a night's HRV (rMSSD every few
+	// minutes); HealthHRV is the night's average.
+	HealthHRVReading  = "hrv_reading"
+	HealthHRV5MinHigh = "hrv_5min_high"
+)
+
 // HealthMetric is one timestamped health measurement, unique per user, type
 // and timestamp.
 type HealthMetric struct {
@@ -37,6 +62,24 @@ type HealthMetric struct {
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// HealthSummary is a provider's summary of a day, a night or a
+// measurement (Garmin's dailies, sleeps, hrv, bodyComps), stored with the
+// health metrics (and the day's DailyMetric fields) it brought. It is
+// identified by its kind and start, which stay the same when the
+// provider sends it again updated (Garmin's summary ids do not: they
+// encode the duration so far); the latest version replaces the rows of
+// the one before.
+type HealthSummary struct {
+	ID        string
+	UserID    string
+	Source    string // garmin
+	Kind      string // the provider's summary type
+	Start     time.Time
+	SummaryID string // the provider's id of the latest version
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // HealthFilter selects a user's health metrics.

@@ -35,6 +35,7 @@ type Connection struct {
 	ExternalUserID  string     `json:"external_user_id"`
 	AccessTokenEnc  []byte     `json:"-"`
 	RefreshTokenEnc []byte     `json:"-"`
+	AccessTokenHash string     `json:"-"` // SHA-256 (hex): Garmin pushes carry the token
 	ExpiresAt       *time.Time `json:"expires_at"`
 	Scopes          string     `json:"scopes"`
 	Status          string     `json:"status"`

@@ -119,9 +119,47 @@ func (s *Sim) notify(ath *Athlete, typ string, items []gsum, uploadFrom, uploadT
 		s.enqueueGarmin(typ, pings)
 		return
 	}
-	for i := 0; i < len(items); i += pushBatch {
-		s.enqueueGarmin(typ, bodies(items[i:min(i+pushBatch, len(items))]))
+	entries := s.pushEntries(ath, items)
+	for i := 0; i < len(entries); i += pushBatch {
+		s.enqueueGarmin(typ, entries[i:min(i+pushBatch, len(entries))])
 	}
+}
+
+// pushEntries are the summaries as a push carries them: each with the
+// user's id and access token, as Garmin's pushes do.
+func (s *Sim) pushEntries(ath *Athlete, items []gsum) []map[string]any {
+	access := s.garminAccess(ath)
+	out := make([]map[string]any, len(items))
+	for i, it := range items {
+		e := make(map[string]any, len(it.body)+2)
+		for k, v := range it.body {
+			e[k] = v
+		}
+		e["userId"] = ath.GarminUserID
+		if access != "" {
+			e["userAccessToken"] = access
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// garminAccess is the athlete's newest live access token for the Garmin
+// application ("" when the athlete granted none).
+func (s *Sim) garminAccess(ath *Athlete) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best *token
+	for _, t := range s.tokens.byAccess {
+		if t.provider == ProviderGarmin && t.clientID == s.cfg.GarminApp.ClientID && t.athlete == ath && !t.revoked &&
+			(best == nil || t.expiresAt.After(best.expiresAt)) {
+			best = t
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.access
 }
 
 // ping is one entry of a ping notification: a pull window of at most a

@@ -44,7 +44,8 @@
 // hrv, bodyComps, activities, activityDetails and activityFiles: the
 // partner's callback per type (Config.GarminEndpoints, SetGarminEndpoint,
 // PUT /sim/garmin/endpoints/{type}) receives pushes ({"dailies": [...]},
-// header Garmin-Client-Id) or pings ({userId, uploadStartTimeInSeconds,
+// each summary with the user's userId and userAccessToken, header
+// Garmin-Client-Id) or pings ({userId, uploadStartTimeInSeconds,
 // uploadEndTimeInSeconds, callbackURL}, windows of at most a day).
 // Pulls, GET /wellness-api/rest/{type}?uploadStartTimeInSeconds&
 // uploadEndTimeInSeconds (at most 86,400 s), need the user's bearer token.

@@ -12,6 +12,12 @@ import (
 // UpsertHealthMetrics writes ms; a metric with the same user, type and
 // timestamp replaces the stored value. It returns how many were written.
 func (tx *Tx) UpsertHealthMetrics(ctx context.Context, ms []cairn.HealthMetric) (int, error) {
+	return tx.upsertHealthMetrics(ctx, ms, nil)
+}
+
+// upsertHealthMetrics writes ms as the metrics of the summary with id
+// summary (nil: of none, as a file's are).
+func (tx *Tx) upsertHealthMetrics(ctx context.Context, ms []cairn.HealthMetric, summary *string) (int, error) {
 	db := tx.db
 	now := db.t(db.now())
 	for i := range ms {
@@ -23,11 +29,11 @@ func (tx *Tx) UpsertHealthMetrics(ctx context.Context, ms []cairn.HealthMetric) 
 			m.ID = NewID()
 		}
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO health_metrics
-			(id, user_id, type, ts, value, unit, source, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			(id, user_id, type, ts, value, unit, source, summary_ref, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
 			ON CONFLICT (user_id, type, ts) DO UPDATE SET value = excluded.value, unit = excluded.unit,
-			source = excluded.source, updated_at = excluded.updated_at`,
-			m.ID, m.UserID, m.Type, db.t(m.Time), m.Value, m.Unit, m.Source, now)
+			source = excluded.source, summary_ref = excluded.summary_ref, updated_at = excluded.updated_at`,
+			m.ID, m.UserID, m.Type, db.t(m.Time), m.Value, m.Unit, m.Source, summary, now)
 		if err != nil {
 			return i, db.translate(err)
 		}

@@ -14,12 +14,12 @@ import (
 // the shared weather and place caches (see migration 00060).
 
 const connectionColumns = `id, user_id, provider, external_user_id, access_token_enc, refresh_token_enc,
-	expires_at, scopes, status, created_at, updated_at`
+	access_token_hash, expires_at, scopes, status, created_at, updated_at`
 
 func scanConnection(s interface{ Scan(...any) error }) (*cairn.Connection, error) {
 	var c cairn.Connection
 	err := s.Scan(&c.ID, &c.UserID, &c.Provider, &c.ExternalUserID, &c.AccessTokenEnc, &c.RefreshTokenEnc,
-		tmp(&c.ExpiresAt), &c.Scopes, &c.Status, tm(&c.CreatedAt), tm(&c.UpdatedAt))
+		&c.AccessTokenHash, tmp(&c.ExpiresAt), &c.Scopes, &c.Status, tm(&c.CreatedAt), tm(&c.UpdatedAt))
 	return &c, err
 }
 
@@ -40,13 +40,13 @@ func (db *DB) UpsertConnection(ctx context.Context, c *cairn.Connection) error {
 		c.Status = cairn.ConnectionActive
 	}
 	row := db.write.QueryRowContext(ctx, `INSERT INTO provider_connections (`+connectionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 		ON CONFLICT (user_id, provider) DO UPDATE SET external_user_id = excluded.external_user_id,
 			access_token_enc = excluded.access_token_enc, refresh_token_enc = excluded.refresh_token_enc,
-			expires_at = excluded.expires_at, scopes = excluded.scopes, status = excluded.status,
+			`+prevTokenHash+`, access_token_hash = excluded.access_token_hash, expires_at = excluded.expires_at, scopes = excluded.scopes, status = excluded.status,
 			updated_at = excluded.updated_at
 		RETURNING `+connectionColumns,
-		NewID(), c.UserID, c.Provider, c.ExternalUserID, c.AccessTokenEnc, c.RefreshTokenEnc, db.tp(c.ExpiresAt),
+		NewID(), c.UserID, c.Provider, c.ExternalUserID, c.AccessTokenEnc, c.RefreshTokenEnc, c.AccessTokenHash, db.tp(c.ExpiresAt),
 		c.Scopes, c.Status, db.t(now))
 	got, err := scanConnection(row)
 	if err != nil {
@@ -81,6 +81,30 @@ func (db *DB) FindConnectionByExternal(ctx context.Context, provider, externalUs
 	return c, db.translate(err)
 }
 
+// prevTokenHash keeps the hash of the access token being replaced: a
+// push sent with it may arrive after the refresh.
+const prevTokenHash = `prev_access_token_hash = CASE WHEN provider_connections.access_token_hash = excluded.access_token_hash
+	THEN provider_connections.prev_access_token_hash ELSE provider_connections.access_token_hash END`
+
+// FindConnectionByAccessToken returns the active connection of a
+// provider whose access token (or the one before its last refresh) has
+// this hash (a Garmin push names the user's token).
+func (db *DB) FindConnectionByAccessToken(ctx context.Context, provider, tokenHash string) (*cairn.Connection, error) {
+	if tokenHash == "" {
+		return nil, cairn.Errorf(cairn.ENOTFOUND, "not found")
+	}
+	var b argList
+	own, err := ownerFilter(ctx, &b, "user_id")
+	if err != nil {
+		return nil, err
+	}
+	p, h := b.add(provider), b.add(tokenHash)
+	c, err := scanConnection(db.read.QueryRowContext(ctx, "SELECT "+connectionColumns+
+		" FROM provider_connections WHERE provider = "+p+" AND (access_token_hash = "+h+" OR prev_access_token_hash = "+h+
+		") AND status = 'active' AND "+own+" ORDER BY updated_at DESC LIMIT 1", b.args...))
+	return c, db.translate(err)
+}
+
 // ListConnections lists the user's connections, oldest first.
 func (db *DB) ListConnections(ctx context.Context, userID string) ([]cairn.Connection, error) {
 	if err := reach(ctx, userID); err != nil {
@@ -110,9 +134,11 @@ func (db *DB) UpdateConnectionTokens(ctx context.Context, c *cairn.Connection) e
 	}
 	c.UpdatedAt = db.now()
 	res, err := db.write.ExecContext(ctx, `UPDATE provider_connections SET access_token_enc = $1,
-		refresh_token_enc = $2, expires_at = $3, updated_at = $4
+		refresh_token_enc = $2, expires_at = $3, updated_at = $4,
+		prev_access_token_hash = CASE WHEN access_token_hash = $7 THEN prev_access_token_hash ELSE access_token_hash END,
+		access_token_hash = $7
 		WHERE user_id = $5 AND provider = $6 AND status = 'active'`,
-		c.AccessTokenEnc, c.RefreshTokenEnc, db.tp(c.ExpiresAt), db.t(c.UpdatedAt), c.UserID, c.Provider)
+		c.AccessTokenEnc, c.RefreshTokenEnc, db.tp(c.ExpiresAt), db.t(c.UpdatedAt), c.UserID, c.Provider, c.AccessTokenHash)
 	return db.affected(res, err)
 }
 
@@ -127,7 +153,8 @@ func (db *DB) RevokeConnection(ctx context.Context, userID, provider string, als
 	err := db.InTx(ctx, func(tx *Tx) error {
 		var err error
 		c, err = scanConnection(tx.tx.QueryRowContext(ctx, `UPDATE provider_connections SET status = 'revoked',
-			access_token_enc = NULL, refresh_token_enc = NULL, updated_at = $1
+			access_token_enc = NULL, refresh_token_enc = NULL, access_token_hash = '', prev_access_token_hash = '',
+			updated_at = $1
 			WHERE user_id = $2 AND provider = $3 AND status = 'active' RETURNING `+connectionColumns,
 			db.t(db.now()), userID, provider))
 		if err != nil {

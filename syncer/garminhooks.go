@@ -15,100 +15,158 @@ import (
 )
 
 // garminEntry is what cairn reads of a notification's entry: a ping's
-// window and pull URL, an activity file notice's download URL, the user.
+// window and pull URL, an activity file notice's download URL, the user
+// (by Garmin's id, or the access token pushes carry).
 type garminEntry struct {
 	UserID      string `json:"userId"`
+	AccessToken string `json:"userAccessToken"`
 	CallbackURL string `json:"callbackURL"`
 	UploadStart *int64 `json:"uploadStartTimeInSeconds"`
 	ActivityID  int64  `json:"activityId"`
 	FileType    string `json:"fileType"`
 }
 
+// GarminOutcome counts what one notification brought.
+type GarminOutcome struct {
+	Created int // activities
+	Stored  int // health summaries, new or updated
+	Skipped int // entries of no connection cairn knows
+	Failed  int // malformed entries or summaries, each failing alone
+}
+
 // HandleGarmin processes one notification of a summary type: activity
-// file notices are downloaded (FIT) and stored; activity details, pushed
-// or pulled after a ping, are stored from their samples; a
-// deregistration revokes the connection. Other summary types are pulled
-// when pinged (Garmin expects it) but not kept yet. It returns how many
-// activities were created.
-func (s *Service) HandleGarmin(ctx context.Context, typ string, body []byte) (int, error) {
+// file notices are downloaded (FIT) and stored; activity details and
+// health summaries (dailies, sleeps, hrv, bodyComps), pushed or pulled
+// after a ping, are stored; a deregistration revokes the connection.
+// Other types are pulled when pinged (Garmin expects it) but not kept.
+// An entry is placed by its userId, else by its userAccessToken. A
+// malformed entry fails alone; an error worth retrying (network,
+// database) is returned, and the retried notification updates in place
+// what it stored before.
+func (s *Service) HandleGarmin(ctx context.Context, typ string, body []byte) (GarminOutcome, error) {
+	var o GarminOutcome
 	var byType map[string][]json.RawMessage
 	if err := json.Unmarshal(body, &byType); err != nil {
-		return 0, cairn.Invalid(map[string]string{"body": "is not a Garmin notification"})
+		return o, cairn.Invalid(map[string]string{"body": "is not a Garmin notification"})
 	}
-	created := 0
 	for _, raw := range byType[typ] {
 		var e garminEntry
 		if err := json.Unmarshal(raw, &e); err != nil {
+			o.Failed++
+			s.log.WarnContext(ctx, "malformed Garmin notification entry", "type", typ, "err", err)
 			continue
 		}
-		n, err := s.garminEntry(ctx, typ, e, raw)
-		if err == errSkip {
-			continue
-		} else if err != nil {
-			return created, err
+		if err := s.garminEntry(ctx, typ, e, raw, &o); err != nil {
+			return o, err
 		}
-		created += n
 	}
-	return created, nil
+	return o, nil
 }
 
-func (s *Service) garminEntry(ctx context.Context, typ string, e garminEntry, raw json.RawMessage) (int, error) {
-	if e.UserID == "" {
-		return 0, errSkip // a summary pushed without its user cannot be placed
+// garminConnection finds the connection an entry is for: by Garmin's
+// user id, else by the access token.
+func (s *Service) garminConnection(ctx context.Context, e garminEntry) (*cairn.Connection, error) {
+	sys := cairn.SystemContext(ctx)
+	if e.UserID != "" {
+		c, err := s.cfg.DB.FindConnectionByExternal(sys, cairn.ProviderGarmin, e.UserID)
+		if cairn.ErrorCode(err) != cairn.ENOTFOUND {
+			return c, err
+		}
 	}
-	conn, err := s.cfg.DB.FindConnectionByExternal(cairn.SystemContext(ctx), cairn.ProviderGarmin, e.UserID)
-	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return 0, errSkip
+	if e.AccessToken != "" {
+		c, err := s.cfg.DB.FindConnectionByAccessToken(sys, cairn.ProviderGarmin, tokenHash(e.AccessToken))
+		if cairn.ErrorCode(err) != cairn.ENOTFOUND {
+			return c, err
+		}
+	}
+	return nil, errSkip
+}
+
+func (s *Service) garminEntry(ctx context.Context, typ string, e garminEntry, raw json.RawMessage, o *GarminOutcome) error {
+	conn, err := s.garminConnection(ctx, e)
+	if err == errSkip {
+		o.Skipped++
+		s.log.InfoContext(ctx, "Garmin notification entry of no known connection skipped", "type", typ,
+			"with_user_id", e.UserID != "", "with_token", e.AccessToken != "")
+		return nil
 	} else if err != nil {
-		return 0, err
+		return err
 	}
 	uctx := userContext(ctx, conn.UserID)
-	if typ == "deregistrations" {
-		if err := s.revoke(uctx, conn.UserID, cairn.ProviderGarmin); err != nil && cairn.ErrorCode(err) != cairn.ENOTFOUND {
-			return 0, err
-		}
-		return 0, nil
-	}
-	ts, err := s.tokenSource(uctx, conn.UserID, cairn.ProviderGarmin)
-	if err != nil {
-		return 0, err
-	}
 	switch {
+	case typ == "deregistrations":
+		if err := s.revoke(uctx, conn.UserID, cairn.ProviderGarmin); err != nil && cairn.ErrorCode(err) != cairn.ENOTFOUND {
+			return err
+		}
+		return nil
 	case typ == "activityFiles" && e.CallbackURL != "":
-		file, err := withToken(uctx, ts, func(access string) ([]byte, error) {
-			return s.cfg.Garmin.ActivityFile(uctx, access, e.CallbackURL)
-		})
-		if err != nil {
-			return 0, err
-		}
-		return s.storeGarminFIT(uctx, conn.UserID, strconv.FormatInt(e.ActivityID, 10), file)
+		return s.garminFile(uctx, conn.UserID, e, o)
 	case e.CallbackURL != "" && e.UploadStart != nil: // a ping: pull what it announces
-		pulled, err := withToken(uctx, ts, func(access string) ([]json.RawMessage, error) {
-			return s.cfg.Garmin.PullURL(uctx, access, e.CallbackURL)
-		})
-		if err != nil {
-			return 0, err
-		}
-		if typ != "activityDetails" {
-			return 0, nil
-		}
-		n := 0
-		for _, d := range pulled {
-			c, err := s.storeGarminDetails(uctx, conn.UserID, d)
-			if err != nil && cairn.ErrorKind(err) != cairn.KindInvalidData {
-				return n, err
-			}
-			n += c
-		}
-		return n, nil
-	case typ == "activityDetails":
-		n, err := s.storeGarminDetails(uctx, conn.UserID, raw)
-		if cairn.ErrorKind(err) == cairn.KindInvalidData {
-			return 0, nil
-		}
-		return n, err
+		return s.garminPing(uctx, typ, conn.UserID, e, o)
 	}
-	return 0, nil
+	return s.garminSummary(uctx, typ, conn.UserID, raw, o)
+}
+
+// garminFile downloads and stores the activity file a notice announces.
+func (s *Service) garminFile(ctx context.Context, userID string, e garminEntry, o *GarminOutcome) error {
+	ts, err := s.tokenSource(ctx, userID, cairn.ProviderGarmin)
+	if err != nil {
+		return err
+	}
+	file, err := withToken(ctx, ts, func(access string) ([]byte, error) {
+		return s.cfg.Garmin.ActivityFile(ctx, access, e.CallbackURL)
+	})
+	if err != nil {
+		return err
+	}
+	n, err := s.storeGarminFIT(ctx, userID, strconv.FormatInt(e.ActivityID, 10), file)
+	o.Created += n
+	return err
+}
+
+// garminPing pulls a ping's callbackURL with the user's token and stores
+// each summary it answers.
+func (s *Service) garminPing(ctx context.Context, typ, userID string, e garminEntry, o *GarminOutcome) error {
+	ts, err := s.tokenSource(ctx, userID, cairn.ProviderGarmin)
+	if err != nil {
+		return err
+	}
+	pulled, err := withToken(ctx, ts, func(access string) ([]json.RawMessage, error) {
+		return s.cfg.Garmin.PullURL(ctx, access, e.CallbackURL)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range pulled {
+		if err := s.garminSummary(ctx, typ, userID, d, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// garminSummary stores one pushed or pulled summary of typ for the user;
+// a malformed one is counted and logged, not returned.
+func (s *Service) garminSummary(ctx context.Context, typ, userID string, raw json.RawMessage, o *GarminOutcome) error {
+	var err error
+	switch {
+	case typ == "activityDetails":
+		var n int
+		n, err = s.storeGarminDetails(ctx, userID, raw)
+		o.Created += n
+	case garminHealth[typ] != nil:
+		if err = s.storeGarminHealth(ctx, typ, userID, raw); err == nil {
+			o.Stored++
+		}
+	default:
+		return nil // activities come as files or details; epochs are not kept
+	}
+	if cairn.ErrorKind(err) == cairn.KindInvalidData {
+		o.Failed++
+		s.log.WarnContext(ctx, "malformed Garmin summary skipped", "type", typ, "user", userID, "err", err)
+		return nil
+	}
+	return err
 }
 
 // storeGarminFIT stores an activity file.

@@ -248,6 +248,7 @@ func (s *Service) seal(c *cairn.Connection, access, refresh string, expires time
 	}
 	e := expires.UTC()
 	c.ExpiresAt = &e
+	c.AccessTokenHash = tokenHash(access)
 	return nil
 }
 

@@ -356,27 +356,54 @@ func (e EventType) Valid() bool {
 
 // Defines values for HealthMetricType.
 const (
-	HealthMetricTypeBmi               HealthMetricType = "bmi"
-	HealthMetricTypeBodyFatPercent    HealthMetricType = "body_fat_percent"
-	HealthMetricTypeBodyWaterPercent  HealthMetricType = "body_water_percent"
-	HealthMetricTypeBoneMass          HealthMetricType = "bone_mass"
-	HealthMetricTypeCalories          HealthMetricType = "calories"
-	HealthMetricTypeHeartRate         HealthMetricType = "heart_rate"
-	HealthMetricTypeHrvRmssd          HealthMetricType = "hrv_rmssd"
-	HealthMetricTypeIntensityMinutes  HealthMetricType = "intensity_minutes"
-	HealthMetricTypeMuscleMass        HealthMetricType = "muscle_mass"
-	HealthMetricTypeRestingHeartRate  HealthMetricType = "resting_heart_rate"
-	HealthMetricTypeSleepHours        HealthMetricType = "sleep_hours"
-	HealthMetricTypeSteps             HealthMetricType = "steps"
-	HealthMetricTypeStress            HealthMetricType = "stress"
-	HealthMetricTypeVisceralFatRating HealthMetricType = "visceral_fat_rating"
-	HealthMetricTypeWeight            HealthMetricType = "weight"
+	HealthMetricTypeActiveCalories     HealthMetricType = "active_calories"
+	HealthMetricTypeAvgHeartRate       HealthMetricType = "avg_heart_rate"
+	HealthMetricTypeAvgStress          HealthMetricType = "avg_stress"
+	HealthMetricTypeBmi                HealthMetricType = "bmi"
+	HealthMetricTypeBodyBatteryCharged HealthMetricType = "body_battery_charged"
+	HealthMetricTypeBodyBatteryDrained HealthMetricType = "body_battery_drained"
+	HealthMetricTypeBodyFatPercent     HealthMetricType = "body_fat_percent"
+	HealthMetricTypeBodyWaterPercent   HealthMetricType = "body_water_percent"
+	HealthMetricTypeBoneMass           HealthMetricType = "bone_mass"
+	HealthMetricTypeCalories           HealthMetricType = "calories"
+	HealthMetricTypeDistance           HealthMetricType = "distance"
+	HealthMetricTypeFloorsClimbed      HealthMetricType = "floors_climbed"
+	HealthMetricTypeHeartRate          HealthMetricType = "heart_rate"
+	HealthMetricTypeHrv5minHigh        HealthMetricType = "hrv_5min_high"
+	HealthMetricTypeHrvReading         HealthMetricType = "hrv_reading"
+	HealthMetricTypeHrvRmssd           HealthMetricType = "hrv_rmssd"
+	HealthMetricTypeIntensityMinutes   HealthMetricType = "intensity_minutes"
+	HealthMetricTypeMaxHeartRate       HealthMetricType = "max_heart_rate"
+	HealthMetricTypeMaxStress          HealthMetricType = "max_stress"
+	HealthMetricTypeMinHeartRate       HealthMetricType = "min_heart_rate"
+	HealthMetricTypeMuscleMass         HealthMetricType = "muscle_mass"
+	HealthMetricTypeRestingHeartRate   HealthMetricType = "resting_heart_rate"
+	HealthMetricTypeSleepAwakeHours    HealthMetricType = "sleep_awake_hours"
+	HealthMetricTypeSleepDeepHours     HealthMetricType = "sleep_deep_hours"
+	HealthMetricTypeSleepHours         HealthMetricType = "sleep_hours"
+	HealthMetricTypeSleepLightHours    HealthMetricType = "sleep_light_hours"
+	HealthMetricTypeSleepRemHours      HealthMetricType = "sleep_rem_hours"
+	HealthMetricTypeSleepScore         HealthMetricType = "sleep_score"
+	HealthMetricTypeSteps              HealthMetricType = "steps"
+	HealthMetricTypeStress             HealthMetricType = "stress"
+	HealthMetricTypeVisceralFatRating  HealthMetricType = "visceral_fat_rating"
+	HealthMetricTypeWeight             HealthMetricType = "weight"
 )
 
 // Valid indicates whether the value is a known member of the HealthMetricType enum.
 func (e HealthMetricType) Valid() bool {
 	switch e {
+	case HealthMetricTypeActiveCalories:
+		return true
+	case HealthMetricTypeAvgHeartRate:
+		return true
+	case HealthMetricTypeAvgStress:
+		return true
 	case HealthMetricTypeBmi:
+		return true
+	case HealthMetricTypeBodyBatteryCharged:
+		return true
+	case HealthMetricTypeBodyBatteryDrained:
 		return true
 	case HealthMetricTypeBodyFatPercent:
 		return true
@@ -386,17 +413,41 @@ func (e HealthMetricType) Valid() bool {
 		return true
 	case HealthMetricTypeCalories:
 		return true
+	case HealthMetricTypeDistance:
+		return true
+	case HealthMetricTypeFloorsClimbed:
+		return true
 	case HealthMetricTypeHeartRate:
+		return true
+	case HealthMetricTypeHrv5minHigh:
+		return true
+	case HealthMetricTypeHrvReading:
 		return true
 	case HealthMetricTypeHrvRmssd:
 		return true
 	case HealthMetricTypeIntensityMinutes:
 		return true
+	case HealthMetricTypeMaxHeartRate:
+		return true
+	case HealthMetricTypeMaxStress:
+		return true
+	case HealthMetricTypeMinHeartRate:
+		return true
 	case HealthMetricTypeMuscleMass:
 		return true
 	case HealthMetricTypeRestingHeartRate:
 		return true
+	case HealthMetricTypeSleepAwakeHours:
+		return true
+	case HealthMetricTypeSleepDeepHours:
+		return true
 	case HealthMetricTypeSleepHours:
+		return true
+	case HealthMetricTypeSleepLightHours:
+		return true
+	case HealthMetricTypeSleepRemHours:
+		return true
+	case HealthMetricTypeSleepScore:
 		return true
 	case HealthMetricTypeSteps:
 		return true
@@ -1153,10 +1204,12 @@ type GarminWorkoutUpload struct {
 
 // HealthMetric defines model for HealthMetric.
 type HealthMetric struct {
-	CreatedAt time.Time        `json:"created_at"`
-	Id        string           `json:"id"`
-	Source    string           `json:"source"`
-	Timestamp time.Time        `json:"timestamp"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+	Source    string    `json:"source"`
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type What a health metric measures. Totals of a provider's daily summary (Garmin's dailies: distance, floors, min/avg/max heart rate and stress, body battery) are stamped at the day's start; a night's (sleep hours by stage, sleep score, HRV) at its start; hrv_reading is one reading of the night, hrv_rmssd its average.
 	Type      HealthMetricType `json:"type"`
 	Unit      string           `json:"unit"`
 	UpdatedAt time.Time        `json:"updated_at"`
@@ -1172,7 +1225,7 @@ type HealthMetricPage struct {
 	Total      int            `json:"total"`
 }
 
-// HealthMetricType defines model for HealthMetricType.
+// HealthMetricType What a health metric measures. Totals of a provider's daily summary (Garmin's dailies: distance, floors, min/avg/max heart rate and stress, body battery) are stamped at the day's start; a night's (sleep hours by stage, sleep score, HRV) at its start; hrv_reading is one reading of the night, hrv_rmssd its average.
 type HealthMetricType string
 
 // LatLng defines model for LatLng.
