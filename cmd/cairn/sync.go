@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-fit/cairn/garmin"
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/provider"
+	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/secrets"
 	"github.com/cairn-fit/cairn/sim"
 	"github.com/cairn-fit/cairn/sqldb"
@@ -177,11 +178,11 @@ func subscribeStrava(ctx context.Context, c *Config, svc *syncer.Service, public
 }
 
 // withSync serves the providers' endpoints (OAuth callbacks, webhooks)
-// beside the rest.
-func withSync(h http.Handler, svc *syncer.Service) http.Handler {
+// beside the rest, observed and answering errors as the API does.
+func withSync(h http.Handler, api *rest.Server, svc *syncer.Service) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	ph := svc.Handler()
+	ph := svc.Handler(api.Endpoint)
 	for _, p := range syncer.Paths {
 		mux.Handle(p, ph)
 	}
