@@ -263,7 +263,7 @@ func TestRateHeaders(t *testing.T) {
 // same calls go through.
 func TestFaultClassification(t *testing.T) {
 	once := fast()
-	once.MaxTries, once.AttemptTimeout = 1, 200*time.Millisecond
+	once.MaxTries, once.AttemptTimeout = 1, time.Second
 	f := serve(t, sim.Config{Seed: 5, StravaActivities: 3, Limits: unlimited, FaultRate: 1, FaultTimeout: 5 * time.Second},
 		strava.Config{Caller: once})
 	ctx, access := context.Background(), f.token()
