@@ -79,8 +79,10 @@ func TestHours(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw struct {
-		Hourly      struct{ Wind []float64 `json:"wind_speed_10m"` } `json:"hourly"`
-		HourlyUnits map[string]string    `json:"hourly_units"`
+		Hourly struct {
+			Wind []float64 `json:"wind_speed_10m"`
+		} `json:"hourly"`
+		HourlyUnits map[string]string `json:"hourly_units"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&raw)
 	resp.Body.Close()
