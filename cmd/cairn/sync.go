@@ -154,8 +154,15 @@ func newSync(ctx context.Context, c *Config, db *sqldb.DB, bucket *blob.Bucket, 
 		Events:            func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
 	}
 	if s.StravaClientID != "" {
-		cfg.Strava = strava.New(strava.Config{APIURL: s.StravaAPIURL, OAuthURL: s.StravaOAuthURL,
-			ClientID: s.StravaClientID, ClientSecret: s.StravaClientSecret, Caller: caller, MaxWait: time.Minute})
+		sc := strava.Config{APIURL: s.StravaAPIURL, OAuthURL: s.StravaOAuthURL,
+			ClientID: s.StravaClientID, ClientSecret: s.StravaClientSecret, Caller: caller, MaxWait: time.Minute}
+		if db.Dialect() == "postgres" {
+			// Several processes may serve one PostgreSQL: Strava's limits
+			// are the application's, so its windows are counted there.
+			// SQLite is one process's: its windows are counted in memory.
+			sc.Shared = db
+		}
+		cfg.Strava = strava.New(sc)
 	}
 	if s.GarminClientID != "" {
 		cfg.Garmin = garmin.New(garmin.Config{APIURL: s.GarminAPIURL, OAuthURL: s.GarminOAuthURL, TokenURL: s.GarminTokenURL,
