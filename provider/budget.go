@@ -90,6 +90,15 @@ func (w *windowState) roll(now time.Time, inflight int) {
 // before it is sent, so that no window is ever exceeded, and the usage the
 // provider reports (response headers) is folded in, so that calls made
 // elsewhere with the same application count too.
+//
+// The headers alone do not keep several processes of one deployment
+// within the limits: a process learns of the others' calls only from the
+// answers to its own, so near a window's end every process may still
+// send as many calls as it has in flight, and an idle one starts a burst
+// knowing nothing. With Share the windows are counted where all the
+// processes see them (the database) and each call is reserved there,
+// atomically, before it is sent; the headers still correct the count
+// for calls made outside cairn.
 type Budget struct {
 	clock Clock
 	// MaxWait bounds how long Take sleeps for a window to open; a longer
@@ -102,6 +111,38 @@ type Budget struct {
 	inflight int // calls taken and not yet answered
 	taken    int64
 	waited   time.Duration
+	app      string
+	shared   Shared
+}
+
+// Shared counts an application's windows for every process of a
+// deployment (sqldb's provider_rate_windows).
+type Shared interface {
+	// Reserve takes one call in every window, all or none, and returns
+	// each window's count after it (or, when one is full, as it is). A
+	// window whose stored start is earlier starts over at carry (calls
+	// still in flight from the last one) plus this call.
+	Reserve(ctx context.Context, app string, carry int, slots []Slot) (used []int, ok bool, err error)
+	// Raise sets a window's count to used when it is lower (the
+	// provider's own count, which includes calls made elsewhere).
+	Raise(ctx context.Context, app string, slot Slot, used int) error
+}
+
+// Slot is one window of a reservation: its name, the start of the
+// current one and its limit (0: none).
+type Slot struct {
+	Name  string
+	Start time.Time
+	Limit int
+}
+
+// Share counts the budget's windows in shared under app (one name per
+// provider application, e.g. "strava:1001"), for deployments of several
+// processes; without it they are counted in the process.
+func (b *Budget) Share(app string, shared Shared) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.app, b.shared = app, shared
 }
 
 // NewBudget returns a budget over the windows.
@@ -123,7 +164,10 @@ func (b *Budget) Take(ctx context.Context) error {
 		return nil
 	}
 	for {
-		wait, until := b.tryTake()
+		wait, until, err := b.tryTake(ctx)
+		if err != nil {
+			return err
+		}
 		if wait == 0 {
 			return nil
 		}
@@ -141,26 +185,70 @@ func (b *Budget) Take(ctx context.Context) error {
 
 // tryTake takes a slot and returns 0, or returns how long until every
 // full window has rolled over, and when that is.
-func (b *Budget) tryTake() (time.Duration, time.Time) {
+func (b *Budget) tryTake(ctx context.Context) (time.Duration, time.Time, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.clock.Now()
-	var until time.Time
 	for _, w := range b.windows {
 		w.roll(now, b.inflight)
+	}
+	if b.shared != nil {
+		ok, err := b.reserveShared(ctx)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		if !ok {
+			wait, until := b.untilOpen(now)
+			if wait == 0 { // refused, yet no count says why: look again shortly
+				wait, until = time.Second, now.Add(time.Second)
+			}
+			return wait, until, nil
+		}
+	} else {
+		if wait, until := b.untilOpen(now); wait > 0 {
+			return wait, until, nil
+		}
+		for _, w := range b.windows {
+			w.used++
+		}
+	}
+	b.taken++
+	b.inflight++
+	return 0, time.Time{}, nil
+}
+
+// untilOpen is how long until every full window has rolled over, and
+// when. Callers hold b.mu.
+func (b *Budget) untilOpen(now time.Time) (time.Duration, time.Time) {
+	var until time.Time
+	for _, w := range b.windows {
 		if end := w.start.Add(w.Length); w.Limit > 0 && w.used >= w.Limit && end.After(until) {
 			until = end
 		}
 	}
-	if !until.IsZero() {
-		return until.Sub(now), until
+	if until.IsZero() {
+		return 0, until
 	}
-	for _, w := range b.windows {
-		w.used++
+	return until.Sub(now), until
+}
+
+// reserveShared reserves the call in the shared windows and adopts their
+// counts, which include the other processes' calls. Callers hold b.mu.
+func (b *Budget) reserveShared(ctx context.Context) (bool, error) {
+	slots := make([]Slot, len(b.windows))
+	for i, w := range b.windows {
+		slots[i] = Slot{Name: w.Name, Start: w.start, Limit: w.Limit}
 	}
-	b.taken++
-	b.inflight++
-	return 0, time.Time{}
+	used, ok, err := b.shared.Reserve(ctx, b.app, b.inflight, slots)
+	if err != nil {
+		return false, cairn.Unavailable(cairn.KindDatabaseTimeout, err, "the shared rate budget could not be reached")
+	}
+	for i, w := range b.windows {
+		if i < len(used) {
+			w.used = used[i]
+		}
+	}
+	return ok, nil
 }
 
 // Done tells the budget that a call it handed out was answered (or
@@ -184,14 +272,24 @@ func (b *Budget) Observe(i, used, limit int, sent time.Time) {
 		return
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	w := b.windows[i]
 	w.roll(b.clock.Now(), b.inflight)
-	if used > w.used && sent.UTC().Truncate(w.Length).Equal(w.start) {
+	raise := used > w.used && sent.UTC().Truncate(w.Length).Equal(w.start)
+	if raise {
 		w.used = used
 	}
 	if limit > 0 {
 		w.Limit = limit
+	}
+	slot, shared, app := Slot{Name: w.Name, Start: w.start, Limit: w.Limit}, b.shared, b.app
+	b.mu.Unlock()
+	if raise && shared != nil {
+		// Calls made outside cairn: the other processes should know too.
+		// A failure loses only this correction; the next answer brings
+		// the count again.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shared.Raise(ctx, app, slot, used)
 	}
 }
 

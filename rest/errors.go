@@ -57,11 +57,22 @@ func errorBody(err error) api.Error {
 // writeError answers err in the error shape; only server faults are logged
 // as errors, with their cause (never sent to the client).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(s.log, w, r, err)
+}
+
+// WriteError answers err in the documented error shape with the status
+// of its code (the one table above), logging server faults on log (nil:
+// not logged). Handlers that live beside the API (the providers'
+// webhooks and OAuth callbacks) answer their errors through it too.
+func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	status := StatusOf(err)
 	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+		log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	} else {
-		s.log.DebugContext(r.Context(), "request refused", "err", err)
+		log.DebugContext(r.Context(), "request refused", "err", err)
 	}
 	var ce *cairn.Error
 	if status == http.StatusUnauthorized && errors.As(err, &ce) {
@@ -71,6 +82,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 	}
 	writeJSON(w, status, errorBody(err))
+}
+
+// HandleErrors turns a handler that returns its error into an
+// http.Handler that answers the error through WriteError.
+func HandleErrors(log *slog.Logger, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			WriteError(log, w, r, err)
+		}
+	})
+}
+
+// Endpoint is HandleErrors with the server's logger and observation
+// (request id, access log, metrics): what the wiring gives the providers'
+// endpoints.
+func (s *Server) Endpoint(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return s.observe(HandleErrors(s.log, fn))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -60,7 +60,9 @@ func newSyncService(t testing.TB, db *dbtest.DB, bucket *blob.Bucket) *syncer.Se
 		BaseURL: "http://" + hooks.Listener.Addr().String(), Lease: 2 * time.Second,
 		Events: func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
 	})
-	hooks.Config.Handler = svc.Handler()
+	hooks.Config.Handler = svc.Handler(func(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return rest.HandleErrors(nil, fn)
+	})
 	hooks.Start()
 	t.Cleanup(hooks.Close)
 	syncSims.Store(svc, s)

@@ -15,6 +15,8 @@ func (s *Sim) controlRoutes() []route {
 		{"GET /sim/athletes", kindControl, s.listAthletes},
 		{"POST /sim/activities", kindControl, s.postActivity},
 		{"POST /sim/strava/events", kindControl, s.postStravaEvent},
+		{"PATCH /sim/strava/activities/{id}", kindControl, s.patchActivity},
+		{"DELETE /sim/strava/activities/{id}", kindControl, s.deleteActivity},
 		{"PUT /sim/garmin/endpoints/{type}", kindControl, s.putEndpoint},
 		{"POST /sim/deliver", kindControl, func(w http.ResponseWriter, r *http.Request) {
 			n := s.Deliver(r.Context())

@@ -98,7 +98,11 @@
 // /sim/reset) zeroes them. Deliver (POST /sim/deliver) sends queued
 // webhooks and notifications; Run sends them periodically. AddActivity
 // (POST /sim/activities) records a new activity and queues its Strava
-// event and Garmin notifications.
+// event and Garmin notifications; EditActivity (PATCH
+// /sim/strava/activities/{id}: name, sport_type, private) and
+// DeleteActivity (DELETE /sim/strava/activities/{id}) change or remove
+// one as the athlete would on Strava and queue the "update" (updates:
+// title, type, private) or "delete" event.
 //
 // # What differs from the real services
 //

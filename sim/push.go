@@ -143,18 +143,27 @@ func (s *Sim) deleteSubscription(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) PushStravaEvent(ev StravaEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pushLocked(ev, false)
+}
+
+// pushLocked queues ev for every subscribed application the owner has
+// authorized (with activity:read_all when private says the event tells
+// of a privacy change). Callers hold s.mu.
+func (s *Sim) pushLocked(ev StravaEvent, private bool) {
 	for clientID := range s.subs {
-		if s.authorized(clientID, ev.OwnerID) {
+		if s.authorized(clientID, ev.OwnerID, private) {
 			s.enqueueStravaEvent(clientID, ev)
 		}
 	}
 }
 
 // authorized tells whether the athlete granted the application access
-// that is not revoked. Callers hold s.mu.
-func (s *Sim) authorized(clientID string, athleteID int64) bool {
+// that is not revoked (including activity:read_all when readAll). Callers
+// hold s.mu.
+func (s *Sim) authorized(clientID string, athleteID int64, readAll bool) bool {
 	for _, t := range s.tokens.byAccess {
-		if t.provider == ProviderStrava && t.clientID == clientID && t.athlete.ID == athleteID && !t.revoked {
+		if t.provider == ProviderStrava && t.clientID == clientID && t.athlete.ID == athleteID && !t.revoked &&
+			(!readAll || hasScope(t, "activity:read_all")) {
 			return true
 		}
 	}

@@ -149,7 +149,7 @@ func (s *Sim) activityJSON(a *Activity, detailed bool) *stravaActivityJSON {
 	j := &stravaActivityJSON{
 		ResourceState: 2, Athlete: ref{a.Athlete.ID, 1}, Name: a.Name,
 		Distance: sm.Distance, MovingTime: sm.Moving, ElapsedTime: sm.Elapsed, TotalElevationGain: sm.Gain,
-		Type: a.sport.Type, SportType: a.SportType, WorkoutType: workoutType(a), ID: a.ID,
+		Type: stravaType(a), SportType: a.SportType, WorkoutType: workoutType(a), ID: a.ID,
 		StartDate: a.Start.Format(stravaTime), StartDateLocal: local.Format(stravaTime),
 		Timezone:  fmt.Sprintf("(GMT%s) %s", local.Format("-07:00"), a.Athlete.Home.Zone),
 		UTCOffset: float64(offset), LocationCountry: a.Athlete.Home.Country,

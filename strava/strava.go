@@ -41,6 +41,9 @@ type Config struct {
 	// MaxWait: a rate window further away than this is returned as a
 	// RATE_LIMITED error with RetryAfter instead of waited for (0: wait).
 	MaxWait time.Duration
+	// Shared counts the rate windows for every process of a deployment
+	// (the database); nil counts them in this process.
+	Shared provider.Shared
 }
 
 // Limits are Strava's per-application limits: overall and read requests
@@ -87,6 +90,9 @@ func New(cfg Config) *Client {
 		provider.Window{Name: "read daily", Length: 24 * time.Hour, Limit: l.ReadDaily},
 	)
 	b.MaxWait = cfg.MaxWait
+	if cfg.Shared != nil {
+		b.Share("strava:"+cfg.ClientID, cfg.Shared)
+	}
 	opt := cfg.Caller
 	opt.Name, opt.Budget = "Strava", b
 	opt.Observe = func(r *provider.Response) { observe(b, r.Header, r.Sent) }

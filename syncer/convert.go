@@ -27,7 +27,7 @@ func stravaActivity(d *strava.DetailedActivity, st *strava.Streams) (ingest.Prov
 	a := cairn.DecodedActivity{
 		Type: cairn.MapSport("strava", sport, ""), Sport: sport, Name: d.Name, Start: start,
 		End: start.Add(time.Duration(d.ElapsedTime) * time.Second), Indoor: d.Trainer,
-		Metadata: map[string]any{"strava_id": d.ID},
+		Metadata: map[string]any{"strava_id": d.ID, "private": d.Private},
 	}
 	if tz := zoneName(d.Timezone); tz != "" {
 		a.Metadata["timezone"] = tz

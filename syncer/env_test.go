@@ -46,6 +46,9 @@ type envOptions struct {
 	noGarmin bool
 	// verifyToken is what Strava's subscription validation must echo.
 	verifyToken string
+	// shared counts Strava's rate windows in the database, as processes
+	// sharing one do.
+	shared bool
 }
 
 // fastCaller retries at once-ish: the simulator's faults are the point,
@@ -88,8 +91,12 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	if o.clock != nil {
 		clock = o.clock
 	}
-	sc := strava.New(strava.Config{APIURL: srv.URL + "/api/v3", OAuthURL: srv.URL + "/oauth", ClientID: "1001",
-		ClientSecret: "strava-secret", Limits: o.limits, Caller: fastCaller(), Clock: clock, MaxWait: o.maxWait})
+	stc := strava.Config{APIURL: srv.URL + "/api/v3", OAuthURL: srv.URL + "/oauth", ClientID: "1001",
+		ClientSecret: "strava-secret", Limits: o.limits, Caller: fastCaller(), Clock: clock, MaxWait: o.maxWait}
+	if o.shared {
+		stc.Shared = db.DB
+	}
+	sc := strava.New(stc)
 	var gc *garmin.Client
 	if !o.noGarmin {
 		gc = garmin.New(garmin.Config{APIURL: srv.URL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fastCaller()})

@@ -36,7 +36,7 @@ func (e *env) withJobs() string {
 		defer cancel()
 		_ = q.Stop(ctx)
 	})
-	srv := httptest.NewServer(e.svc.Handler())
+	srv := httptest.NewServer(e.svc.Handler(endpoint))
 	e.t.Cleanup(srv.Close)
 	return srv.URL
 }

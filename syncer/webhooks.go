@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/sqldb"
 	"github.com/cairn-fit/cairn/strava"
 	"github.com/riverqueue/river"
 )
@@ -23,48 +24,23 @@ import (
 const maxWebhookBody = 32 << 20
 
 // Handler serves /oauth/callback/{provider}, /webhooks/strava and
-// /webhooks/garmin/{summaryType}.
-func (s *Service) Handler() http.Handler {
+// /webhooks/garmin/{summaryType}. The endpoints return their errors
+// rather than answer them: wrap makes each an http.Handler that answers
+// errors with the API's writer (rest.Server.Endpoint in cmd/cairn;
+// rest imports syncer, so syncer cannot call it), so that codes map to
+// statuses by the one table in rest/errors.go and bodies have its shape.
+func (s *Service) Handler(wrap func(func(http.ResponseWriter, *http.Request) error) http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /oauth/callback/{provider}", s.handle(s.callback))
-	mux.Handle("GET /webhooks/strava", s.handle(s.stravaValidate))
-	mux.Handle("POST /webhooks/strava", s.handle(s.stravaEvent))
-	mux.Handle("POST /webhooks/garmin/{summaryType}", s.handle(s.garminNotification))
+	mux.Handle("GET /oauth/callback/{provider}", wrap(s.callback))
+	mux.Handle("GET /webhooks/strava", wrap(s.stravaValidate))
+	mux.Handle("POST /webhooks/strava", wrap(s.stravaEvent))
+	mux.Handle("POST /webhooks/garmin/{summaryType}", wrap(s.garminNotification))
 	return mux
 }
 
 // Paths are the patterns Handler serves, for mounting it.
 var Paths = []string{"GET /oauth/callback/{provider}", "GET /webhooks/strava", "POST /webhooks/strava",
 	"POST /webhooks/garmin/{summaryType}"}
-
-// handle turns a handler that returns an error into an http.Handler
-// answering the error as JSON.
-func (s *Service) handle(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			status := http.StatusInternalServerError
-			switch cairn.ErrorCode(err) {
-			case cairn.EVALIDATION, cairn.EINVALIDFILE:
-				status = http.StatusBadRequest
-			case cairn.EUNAUTHENTICATED:
-				status = http.StatusUnauthorized
-			case cairn.EFORBIDDEN:
-				status = http.StatusForbidden
-			case cairn.ENOTFOUND:
-				status = http.StatusNotFound
-			case cairn.EUNAVAILABLE, cairn.ERATELIMITED:
-				status = http.StatusServiceUnavailable
-			}
-			if status >= 500 {
-				s.log.ErrorContext(r.Context(), "provider endpoint", "path", r.URL.Path, "err", err)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-				"code": cairn.ErrorCode(err), "message": cairn.ErrorMessage(err)}})
-		}
-	})
-}
 
 var connectedPage = template.Must(template.New("connected").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>cairn</title></head>
@@ -129,9 +105,12 @@ func (w *StravaEventWorker) Work(ctx context.Context, job *river.Job[StravaEvent
 	return w.Sync.HandleStravaEvent(ctx, job.Args.Event)
 }
 
-// HandleStravaEvent turns an event into work: a new or changed activity
-// into a sync session for it; an athlete's deauthorization into a
-// revoked connection. Events of unknown athletes are dropped.
+// HandleStravaEvent turns an event into work: a new activity into a sync
+// session for it; an update into the changes it carries (title, type,
+// privacy) applied to the stored activity; a deletion into a soft delete;
+// an athlete's deauthorization into a revoked connection. Events of
+// unknown athletes, of revoked connections (only active ones are found)
+// and of activities cairn does not have are dropped.
 func (s *Service) HandleStravaEvent(ctx context.Context, ev strava.Event) error {
 	conn, err := s.cfg.DB.FindConnectionByExternal(cairn.SystemContext(ctx), cairn.ProviderStrava, strconv.FormatInt(ev.OwnerID, 10))
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
@@ -142,17 +121,103 @@ func (s *Service) HandleStravaEvent(ctx context.Context, ev strava.Event) error 
 	uctx := userContext(ctx, conn.UserID)
 	switch {
 	case ev.ObjectType == "athlete" && ev.Updates["authorized"] == "false":
-		err := s.revoke(uctx, conn.UserID, cairn.ProviderStrava)
-		if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-			return nil
-		}
-		return err
-	case ev.ObjectType == "activity" && (ev.AspectType == "create" || ev.AspectType == "update"):
+		err = s.revoke(uctx, conn.UserID, cairn.ProviderStrava)
+	case ev.ObjectType == "activity" && ev.AspectType == "create":
 		sess := &cairn.SyncSession{UserID: conn.UserID, Provider: cairn.ProviderStrava, Type: cairn.SyncWebhook,
 			Checkpoint: cairn.SyncCheckpoint{IDs: []string{strconv.FormatInt(ev.ObjectID, 10)}}}
-		return s.create(uctx, sess)
+		err = s.create(uctx, sess)
+	case ev.ObjectType == "activity" && ev.AspectType == "update":
+		err = s.updateFromStrava(uctx, conn.UserID, ev)
+	case ev.ObjectType == "activity" && ev.AspectType == "delete":
+		err = s.deleteFromStrava(uctx, conn.UserID, ev.ObjectID)
 	}
-	return nil
+	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
+		return nil // gone meanwhile, or never here
+	}
+	return err
+}
+
+// stravaPatch is what an update event's updates change: "title", "type"
+// (Strava's sport name) and "private" ("true" or "false"; cairn has no
+// visibility of its own, so it is kept in the metadata as Strava's).
+func stravaPatch(a *cairn.Activity, updates map[string]string) (cairn.ActivityPatch, bool, error) {
+	var p cairn.ActivityPatch
+	changed := false
+	if title, ok := updates["title"]; ok {
+		p.Name, changed = &title, true
+	}
+	if sport, ok := updates["type"]; ok && sport != "" {
+		t := cairn.MapSport("strava", sport, "")
+		p.Type, changed = &t, true
+	}
+	if v, ok := updates["private"]; ok {
+		private, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, false, cairn.Invalid(map[string]string{"updates.private": "must be true or false"})
+		}
+		meta := map[string]any{}
+		if len(a.Metadata) > 0 {
+			if err := json.Unmarshal(a.Metadata, &meta); err != nil {
+				return p, false, cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+			}
+		}
+		meta["private"] = private
+		p.Metadata, _ = json.Marshal(meta) // decoded JSON: cannot fail
+		changed = true
+	}
+	return p, changed, nil
+}
+
+// updateFromStrava applies an update event to the live activity that has
+// the Strava activity among its sources, through the store's optimistic
+// update with activity.updated in its transaction, as REST's PATCH does;
+// a concurrent change makes it read again.
+func (s *Service) updateFromStrava(ctx context.Context, userID string, ev strava.Event) error {
+	for tries := 0; ; tries++ {
+		a, err := s.stravaStored(ctx, userID, ev.ObjectID)
+		if err != nil {
+			return err
+		}
+		patch, changed, err := stravaPatch(a, ev.Updates)
+		if err != nil || !changed {
+			return err
+		}
+		seen := a.UpdatedAt
+		if err := patch.Apply(a); err != nil {
+			return err
+		}
+		err = s.cfg.DB.UpdateActivity(ctx, a, seen, cairn.EventActivityUpdated)
+		if cairn.ErrorCode(err) != cairn.EPRECONDITION || tries == 3 {
+			return err
+		}
+	}
+}
+
+// deleteFromStrava soft-deletes the activity that came from the Strava
+// activity (activity.deleted in its transaction, as REST's DELETE). An
+// activity that came from elsewhere (a file) and only has the Strava
+// record linked as the same recording stays: it is not Strava's to
+// remove.
+func (s *Service) deleteFromStrava(ctx context.Context, userID string, id int64) error {
+	a, err := s.stravaStored(ctx, userID, id)
+	if err != nil {
+		return err
+	}
+	if a.Provider != cairn.ProviderStrava || a.ExternalID != strconv.FormatInt(id, 10) {
+		return nil
+	}
+	return s.cfg.DB.SoftDeleteActivity(ctx, a.ID, cairn.EventActivityDeleted)
+}
+
+// stravaStored finds the user's live activity with the Strava activity
+// among its sources (activity_sources).
+func (s *Service) stravaStored(ctx context.Context, userID string, id int64) (*cairn.Activity, error) {
+	var a *cairn.Activity
+	err := s.cfg.DB.InTx(ctx, func(tx *sqldb.Tx) (err error) {
+		a, err = tx.FindActivityBySource(ctx, userID, cairn.ProviderStrava, strconv.FormatInt(id, 10))
+		return err
+	})
+	return a, err
 }
 
 // garminNotification queues a Garmin push or ping and answers 200. Garmin

@@ -105,7 +105,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
 	}
-	full := withSync(withOAuth(api, auth), syncs)
+	full := withSync(withOAuth(api, auth), api, syncs)
 	if full, err = withGraphQL(full, &c, s, api, &tracks.Service{DB: s.DB, Bucket: bucket}, log); err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-fit/cairn/garmin"
 	"github.com/cairn-fit/cairn/ingest"
 	"github.com/cairn-fit/cairn/provider"
+	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/secrets"
 	"github.com/cairn-fit/cairn/sim"
 	"github.com/cairn-fit/cairn/sqldb"
@@ -153,8 +154,15 @@ func newSync(ctx context.Context, c *Config, db *sqldb.DB, bucket *blob.Bucket, 
 		Events:            func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
 	}
 	if s.StravaClientID != "" {
-		cfg.Strava = strava.New(strava.Config{APIURL: s.StravaAPIURL, OAuthURL: s.StravaOAuthURL,
-			ClientID: s.StravaClientID, ClientSecret: s.StravaClientSecret, Caller: caller, MaxWait: time.Minute})
+		sc := strava.Config{APIURL: s.StravaAPIURL, OAuthURL: s.StravaOAuthURL,
+			ClientID: s.StravaClientID, ClientSecret: s.StravaClientSecret, Caller: caller, MaxWait: time.Minute}
+		if db.Dialect() == "postgres" {
+			// Several processes may serve one PostgreSQL: Strava's limits
+			// are the application's, so its windows are counted there.
+			// SQLite is one process's: its windows are counted in memory.
+			sc.Shared = db
+		}
+		cfg.Strava = strava.New(sc)
 	}
 	if s.GarminClientID != "" {
 		cfg.Garmin = garmin.New(garmin.Config{APIURL: s.GarminAPIURL, OAuthURL: s.GarminOAuthURL, TokenURL: s.GarminTokenURL,
@@ -177,11 +185,11 @@ func subscribeStrava(ctx context.Context, c *Config, svc *syncer.Service, public
 }
 
 // withSync serves the providers' endpoints (OAuth callbacks, webhooks)
-// beside the rest.
-func withSync(h http.Handler, svc *syncer.Service) http.Handler {
+// beside the rest, observed and answering errors as the API does.
+func withSync(h http.Handler, api *rest.Server, svc *syncer.Service) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	ph := svc.Handler()
+	ph := svc.Handler(api.Endpoint)
 	for _, p := range syncer.Paths {
 		mux.Handle(p, ph)
 	}
