@@ -238,9 +238,11 @@ func TestWorkoutUpload(t *testing.T) {
 // TestFaults: with half the calls failing, pulls and backfills go
 // through on retries; each fault alone is classified retryable.
 func TestFaults(t *testing.T) {
+	// Hangs end in the simulator's 504 before the client's timeout, which
+	// a loaded machine's slow answers must not meet.
 	opt := fast()
-	opt.AttemptTimeout = 300 * time.Millisecond
-	f := serve(t, sim.Config{Seed: 5, StravaActivities: 10, FaultRate: 0.5, FaultTimeout: time.Second}, opt)
+	opt.AttemptTimeout = 10 * time.Second
+	f := serve(t, sim.Config{Seed: 5, StravaActivities: 10, FaultRate: 0.5, FaultTimeout: 200 * time.Millisecond}, opt)
 	ctx, access := context.Background(), f.token()
 	a := f.lastGarmin(t)
 	for range 5 {
@@ -254,8 +256,8 @@ func TestFaults(t *testing.T) {
 	}
 
 	once := fast()
-	once.MaxTries, once.AttemptTimeout = 1, 200*time.Millisecond
-	g := serve(t, sim.Config{Seed: 6, StravaActivities: 2, FaultRate: 1, FaultTimeout: 5 * time.Second}, once)
+	once.MaxTries, once.AttemptTimeout = 1, 10*time.Second
+	g := serve(t, sim.Config{Seed: 6, StravaActivities: 2, FaultRate: 1, FaultTimeout: 200 * time.Millisecond}, once)
 	access = g.token()
 	for range 12 {
 		_, err := g.client.UserID(ctx, access)

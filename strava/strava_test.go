@@ -263,7 +263,7 @@ func TestRateHeaders(t *testing.T) {
 // same calls go through.
 func TestFaultClassification(t *testing.T) {
 	once := fast()
-	once.MaxTries, once.AttemptTimeout = 1, time.Second
+	once.MaxTries, once.AttemptTimeout = 1, 2*time.Second
 	f := serve(t, sim.Config{Seed: 5, StravaActivities: 3, Limits: unlimited, FaultRate: 1, FaultTimeout: 5 * time.Second},
 		strava.Config{Caller: once})
 	ctx, access := context.Background(), f.token()
@@ -295,8 +295,10 @@ func TestFaultClassification(t *testing.T) {
 // TestRetriesThroughFaults: with a third of the calls failing, listing,
 // details and streams all come through, the failed attempts retried.
 func TestRetriesThroughFaults(t *testing.T) {
-	f := serve(t, sim.Config{Seed: 6, StravaActivities: 12, Limits: unlimited, FaultRate: 0.3, FaultTimeout: time.Second},
-		strava.Config{Caller: func() provider.Options { o := fast(); o.AttemptTimeout = 300 * time.Millisecond; return o }()})
+	// Hangs end in the simulator's 504 before the client's timeout, which
+	// a loaded machine's slow answers must not meet.
+	f := serve(t, sim.Config{Seed: 6, StravaActivities: 12, Limits: unlimited, FaultRate: 0.3, FaultTimeout: 200 * time.Millisecond},
+		strava.Config{Caller: func() provider.Options { o := fast(); o.AttemptTimeout = 10 * time.Second; return o }()})
 	ctx, access := context.Background(), f.token()
 	list, err := f.client.ListActivities(ctx, access, strava.ListQuery{PerPage: 200})
 	if err != nil || len(list) != 12 {

@@ -18,7 +18,7 @@ import (
 // The clients against the simulator's Open-Meteo archive and Nominatim.
 
 func fast() provider.Options {
-	return provider.Options{AttemptTimeout: 300 * time.Millisecond, InitialBackoff: time.Millisecond,
+	return provider.Options{AttemptTimeout: 10 * time.Second, InitialBackoff: time.Millisecond,
 		MaxBackoff: 10 * time.Millisecond, MaxTries: 12, BreakerOpen: 20 * time.Millisecond, BreakerFailures: 100}
 }
 
@@ -128,7 +128,7 @@ func TestReverse(t *testing.T) {
 // retryable.
 func TestFaults(t *testing.T) {
 	_, clean := serve(t, sim.Config{Seed: 9})
-	s, faulty := serve(t, sim.Config{Seed: 9, FaultRate: 0.4, FaultTimeout: time.Second})
+	s, faulty := serve(t, sim.Config{Seed: 9, FaultRate: 0.4, FaultTimeout: 200 * time.Millisecond})
 	ctx := context.Background()
 	day := time.Date(2025, 7, 2, 0, 0, 0, 0, time.UTC)
 	want, err := weather.New(clean, fast()).Hours(ctx, ljubljana, day, day)
@@ -155,7 +155,7 @@ func TestFaults(t *testing.T) {
 
 	once := fast()
 	once.MaxTries = 1
-	_, all := serve(t, sim.Config{Seed: 10, FaultRate: 1, FaultTimeout: 5 * time.Second})
+	_, all := serve(t, sim.Config{Seed: 10, FaultRate: 1, FaultTimeout: 200 * time.Millisecond})
 	c = weather.New(all, once)
 	for range 10 {
 		if _, err := c.Hours(ctx, ljubljana, day, day); err == nil || !cairn.Retryable(err) {
