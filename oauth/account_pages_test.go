@@ -179,6 +179,11 @@ func TestForgotAndResetPassword(t *testing.T) {
 			t.Errorf("%d mails to an unknown address", n)
 		}
 		link := e.mail.link(t, "ada@example.com")
+		resp, body = b.do(http.MethodPost, e.iss+"/forgot-password", url.Values{"email": {"ada@example.com"}})
+		want(t, resp, body, 403, "The form has expired")
+		if n := len(e.mail.to("ada@example.com")); n != 1 {
+			t.Errorf("%d mails, want 1 (none without CSRF)", n)
+		}
 
 		// The link's page: a form for ada; checks before anything changes.
 		resp, body = b.do(http.MethodGet, link, nil)
