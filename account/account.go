@@ -180,7 +180,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if ttl == 0 {
 		ttl = DefaultResetTTL
 	}
-	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: time.Now().Add(ttl)}
+	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: s.DB.Now().Add(ttl)}
 	if err := s.DB.CreatePasswordReset(sys, r); err != nil {
 		return err
 	}
