@@ -19,6 +19,25 @@ type PasswordReset struct {
 	CreatedAt time.Time
 }
 
+// SignUpPrefix marks sign-up confirmation tokens.
+const SignUpPrefix = "cairn_sut_"
+
+// SignUp is a self-service sign-up waiting for its email address to be
+// confirmed: the account is created only from it, when the owner of the
+// address opens the mailed link. PasswordHash is the argon2id hash of the
+// password chosen at sign-up; Hash the SHA-256 of the confirmation token
+// (HashToken).
+type SignUp struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash string
+	Hash         []byte
+	ExpiresAt    time.Time
+	UsedAt       *time.Time
+	CreatedAt    time.Time
+}
+
 // Mail is a plain-text message to one recipient.
 type Mail struct {
 	To      string

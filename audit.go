@@ -36,6 +36,8 @@ const (
 	AuditMFARecoveryCodes   = "mfa.recovery_codes"
 	AuditMFARecoveryUsed    = "mfa.recovery_code_used"
 	AuditKeysRotate         = "keys.rotate"
+	AuditSignUpAsked        = "user.signup_requested" // someone signed up; the address is not confirmed yet
+	AuditSignUp             = "user.signup"           // a sign-up was confirmed: the account exists
 )
 
 // AuditFilter selects audit entries. Empty fields do not filter; Since is

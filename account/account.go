@@ -1,6 +1,7 @@
 // Package account runs the lifecycle of user accounts for the admin API:
 // freezing, soft deletion followed by a purge job that removes every row
-// and blob of the user, and password resets by mailed single-use tokens.
+// and blob of the user, password resets by mailed single-use tokens, and
+// self-service sign-up confirmed by mail.
 // Every change is written to the audit log in its own transaction.
 package account
 
@@ -45,6 +46,14 @@ type Service struct {
 	ResetURL string
 	// ResetTTL is how long a reset token works (DefaultResetTTL when zero).
 	ResetTTL time.Duration
+	// OpenSignUp lets anyone sign up (SignUp); otherwise accounts are made
+	// by admins, who invite their users.
+	OpenSignUp bool
+	// ConfirmURL is the page that confirms a sign-up, with the token
+	// appended as ?token=…; empty: the mail gives the token alone.
+	ConfirmURL string
+	// SignUpTTL is how long a sign-up link works (DefaultSignUpTTL when zero).
+	SignUpTTL time.Duration
 	// PurgeAfter is how long a deleted account waits before its data is
 	// purged (it can be restored meanwhile); negative purges at once,
 	// zero means DefaultPurgeAfter.
@@ -171,7 +180,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if ttl == 0 {
 		ttl = DefaultResetTTL
 	}
-	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: time.Now().Add(ttl)}
+	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: s.DB.Now().Add(ttl)}
 	if err := s.DB.CreatePasswordReset(sys, r); err != nil {
 		return err
 	}
@@ -188,31 +197,70 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 			"If it was not you, ignore this mail: your password stays as it is.\n"})
 }
 
-// ResetPassword sets a new password with a reset token from a mail. The
-// token works once, and its use voids the user's other reset tokens.
+// ResetPassword sets a new password with a reset token from a mail (a
+// reset, or an invitation to choose the first password). The token works
+// once, and its use voids the user's other reset tokens. A failure tells
+// whether the link is unknown, used or expired (see checkReset).
+//
+// It also signs the user out everywhere, in the same transaction: web
+// sessions, and every OAuth access and refresh token. A reset is what a
+// person does when they fear someone else has the password; whoever used
+// it may have signed in on the pages or consented to an app of their own,
+// and a refresh token outlives a password by up to 30 days, so keeping
+// the tokens would keep the intruder in. The price, apps asking for
+// consent again, is small next to that. Personal access tokens stay: the
+// user made each one by name, lists and revokes them in the API, and
+// scripts would break silently. The person is not signed in here either:
+// they sign in with the new password (and their second factor).
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
-	if n := len([]rune(password)); n < MinPasswordLength || len(password) > MaxPasswordLength {
-		return cairn.Invalid(map[string]string{"password": "must have at least 10 characters"})
+	if err := CheckPassword(password); err != nil {
+		return err
 	}
 	if !strings.HasPrefix(token, cairn.PasswordResetPrefix) {
-		return cairn.Errorf(cairn.ENOTFOUND, "the reset link is invalid or has expired")
+		return errLinkUnknown
 	}
-	p := s.Password
-	if p == (argon2id.Params{}) {
-		p = argon2id.OWASP
-	}
-	hash, err := argon2id.Hash(password, p)
+	hash, err := s.hash(password)
 	if err != nil {
-		return cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+		return err
 	}
 	sys := cairn.SystemContext(ctx)
-	return s.DB.InTx(sys, func(tx *sqldb.Tx) error {
+	err = s.DB.InTx(sys, func(tx *sqldb.Tx) error {
 		userID, err := tx.ConsumePasswordReset(sys, cairn.HashToken(token), hash)
 		if err != nil {
 			return err
 		}
-		return tx.RecordAudit(sys, &cairn.AuditEntry{ActorID: userID, UserID: userID, Action: cairn.AuditPasswordReset})
+		sessions, tokens, err := tx.EndUserSessions(sys, userID)
+		if err != nil {
+			return err
+		}
+		return tx.RecordAudit(sys, &cairn.AuditEntry{ActorID: userID, UserID: userID, Action: cairn.AuditPasswordReset,
+			Details: mustJSON(map[string]int64{"sessions_ended": sessions, "oauth_tokens_revoked": tokens})})
 	})
+	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
+		_, err = s.checkReset(sys, token)
+	}
+	return err
+}
+
+// CheckPassword is the rule for every password a person chooses.
+func CheckPassword(password string) error {
+	if n := len([]rune(password)); n < MinPasswordLength || len(password) > MaxPasswordLength {
+		return cairn.Invalid(map[string]string{"password": "must have at least 10 characters"})
+	}
+	return nil
+}
+
+// hash hashes a new password with argon2id (OWASP parameters by default).
+func (s *Service) hash(password string) (string, error) {
+	p := s.Password
+	if p == (argon2id.Params{}) {
+		p = argon2id.OWASP
+	}
+	h, err := argon2id.Hash(password, p)
+	if err != nil {
+		return "", cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+	}
+	return h, nil
 }
 
 func mustJSON(v any) json.RawMessage {

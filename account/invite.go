@@ -70,7 +70,7 @@ func (s *Service) mailToken(ctx context.Context, u *cairn.User, ttl time.Duratio
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	token := cairn.PasswordResetPrefix + base64.RawURLEncoding.EncodeToString(b)
-	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: time.Now().Add(ttl)}
+	r := &cairn.PasswordReset{UserID: u.ID, Hash: cairn.HashToken(token), ExpiresAt: s.DB.Now().Add(ttl)}
 	if err := s.DB.CreatePasswordReset(ctx, r); err != nil {
 		return "", err
 	}

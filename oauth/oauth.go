@@ -61,6 +61,9 @@ type Config struct {
 	// Limiter slows down password, client secret and user code guessing;
 	// nil limits nothing.
 	Limiter *ratelimit.Limiter
+	// Accounts backs the account pages (password reset, sign-up); nil
+	// turns them off.
+	Accounts Accounts
 	// Audit records sign-ins (success and failure), issued and revoked
 	// tokens; nil records nothing.
 	Audit   cairn.AuditLog
@@ -170,7 +173,8 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // Paths are the URL paths (and subtrees) the server answers, for mounting
 // it next to the REST API.
-var Paths = []string{"/oauth/", "/login", "/logout", "/.well-known/oauth-authorization-server"}
+var Paths = []string{"/oauth/", "/login", "/logout", "/.well-known/oauth-authorization-server",
+	"/forgot-password", "/reset-password", "/signup", "/signup/confirm"}
 
 // Handler returns the HTTP handler for every OAuth route.
 func (s *Server) Handler() http.Handler {
@@ -188,6 +192,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("GET /logout", s.logout)
 	mux.HandleFunc("POST /logout", s.logout)
+	for path, h := range map[string]http.HandlerFunc{"/forgot-password": s.forgotPassword,
+		"/reset-password": s.resetPassword, "/signup": s.signUp, "/signup/confirm": s.confirmSignUp} {
+		mux.HandleFunc("GET "+path, h)
+		mux.HandleFunc("POST "+path, h)
+	}
 	return s.observe(limitBody(mux))
 }
 

@@ -62,6 +62,7 @@ type pageData struct {
 	Scopes   []scopeView
 	Hidden   url.Values // the authorization request's parameters
 	UserCode string
+	Account  accountView // the account pages' fields (account_pages.go)
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
@@ -73,6 +74,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
+	s.linkAccounts(&d)
 	if err := pages.ExecuteTemplate(w, name, d); err != nil {
 		s.log.Error("render page", "page", name, "err", err)
 	}

@@ -1,6 +1,6 @@
 // Package ratelimit slows down guessing: per-IP and per-account token
 // buckets (golang.org/x/time/rate) for login, token, device-code entry,
-// MFA verification and password reset mails, plus a backoff that grows with consecutive failures
+// MFA verification, password reset mails and sign-ups, plus a backoff that grows with consecutive failures
 // and resets on success.
 //
 // Callers ask Allow before checking a credential and report the outcome
@@ -34,6 +34,10 @@ const (
 	// PasswordReset is asking for a reset mail; account: the email. It
 	// only has rates (asking never fails), against mail floods.
 	PasswordReset Action = "password_reset"
+	// SignUp is a self-service sign-up (which mails a confirmation link);
+	// account: the email. Rates only, against account farming and mail
+	// floods to one address.
+	SignUp Action = "signup"
 )
 
 // Rule limits one action.
@@ -63,6 +67,7 @@ func DefaultRules() map[Action]Rule {
 		MFA: {IP: rate.Every(2 * time.Second), IPBurst: 10, Account: rate.Every(6 * time.Second), AccountBurst: 5,
 			FreeFailures: 3, Backoff: 2 * time.Second, MaxBackoff: 15 * time.Minute, ForgetAfter: time.Hour},
 		PasswordReset: {IP: rate.Every(10 * time.Second), IPBurst: 5, Account: rate.Every(5 * time.Minute), AccountBurst: 3},
+		SignUp:        {IP: rate.Every(time.Minute), IPBurst: 5, Account: rate.Every(10 * time.Minute), AccountBurst: 3},
 	}
 }
 

@@ -201,7 +201,7 @@ func (tx *Tx) ConsumePasswordReset(ctx context.Context, hash []byte, passwordHas
 }
 
 // purgeExpiredIdentity deletes what has served its time: finished or
-// expired reset tokens and WebAuthn ceremonies, TOTP enrollments never
+// expired reset tokens and sign-ups, WebAuthn ceremonies, TOTP enrollments never
 // confirmed within a day, and session MFA records a month old.
 func (db *DB) purgeExpiredIdentity(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
@@ -210,6 +210,7 @@ func (db *DB) purgeExpiredIdentity(ctx context.Context, now time.Time) (int64, e
 		at  time.Time
 	}{
 		{"DELETE FROM password_resets WHERE expires_at < $1 OR used_at IS NOT NULL", now},
+		{"DELETE FROM signups WHERE expires_at < $1 OR used_at IS NOT NULL", now},
 		{"DELETE FROM webauthn_ceremonies WHERE expires_at < $1", now},
 		{"DELETE FROM mfa_factors WHERE confirmed_at IS NULL AND created_at < $1", now.Add(-24 * time.Hour)},
 		{"DELETE FROM mfa_sessions WHERE verified_at < $1", now.Add(-30 * 24 * time.Hour)},

@@ -23,6 +23,16 @@ func scanUser(s interface{ Scan(...any) error }) (*cairn.User, error) {
 // CreateUser inserts u, filling ID and timestamps. Only the system and
 // admins create users.
 func (db *DB) CreateUser(ctx context.Context, u *cairn.User) error {
+	return db.createUser(ctx, db.write, u)
+}
+
+// CreateUser inserts u in the transaction (a confirmed sign-up creates
+// its user with the confirmation).
+func (tx *Tx) CreateUser(ctx context.Context, u *cairn.User) error {
+	return tx.db.createUser(ctx, tx.tx, u)
+}
+
+func (db *DB) createUser(ctx context.Context, q queryer, u *cairn.User) error {
 	a, err := actor(ctx)
 	if err != nil {
 		return err
@@ -48,7 +58,7 @@ func (db *DB) CreateUser(ctx context.Context, u *cairn.User) error {
 	if len(u.Roles) == 0 {
 		u.Roles = []string{cairn.RoleUser}
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO users
+	_, err = q.ExecContext(ctx, `INSERT INTO users
 		(id, email, name, locale, timezone, password_hash, roles, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.ID, u.Email, u.Name, u.Locale, u.Timezone, u.PasswordHash, joinSpaces(u.Roles), u.Status,

@@ -48,7 +48,15 @@ type Config struct {
 	SMTPURL     string // empty: mail is written to the log
 	MailFrom    string
 	MFARequired bool // MFA for every user, not only admin and support
+
+	SignUp string // who makes accounts: invite (admins, who invite) or open (anyone, confirmed by mail)
 }
+
+// Values of --signup.
+const (
+	SignUpInvite = "invite"
+	SignUpOpen   = "open"
+)
 
 // secretFlags may also be given as a file (CAIRN_X_FILE), for container
 // secrets.
@@ -76,6 +84,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for mail: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; empty: mail is written to the log")
 	fs.StringVar(&c.MailFrom, "mail-from", "cairn <cairn@localhost>", "the sender of cairn's mail")
 	fs.BoolVar(&c.MFARequired, "mfa-required", false, "require MFA of every user (admin and support users always need it)")
+	fs.StringVar(&c.SignUp, "signup", SignUpInvite, "who makes accounts: invite (admins create them and mail invitations) or open (anyone may sign up at /signup, confirming the address by mail)")
 }
 
 // keyFlags registers the keys that seal secrets at rest.
@@ -160,6 +169,9 @@ func (c *Config) validate() error {
 		if _, err := mail.ParseURL(c.SMTPURL, c.MailFrom); err != nil {
 			errs = append(errs, fmt.Errorf("--smtp-url: %w", err))
 		}
+	}
+	if c.SignUp != "" && c.SignUp != SignUpInvite && c.SignUp != SignUpOpen {
+		errs = append(errs, fmt.Errorf("--signup must be %s or %s", SignUpInvite, SignUpOpen))
 	}
 	if c.OAuthSecret != "" && len(c.OAuthSecret) < 32 {
 		errs = append(errs, errors.New("--oauth-secret must be at least 32 bytes"))

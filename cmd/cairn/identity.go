@@ -46,7 +46,8 @@ func newIdentity(c *Config, s *store, bucket *blob.Bucket, log *slog.Logger) (*i
 	if public == "" {
 		public = "http://" + c.Addr
 	}
-	id.Accounts = &account.Service{DB: s.DB, Mailer: id.Mailer, Limiter: id.Limiter, ResetURL: public + "/reset-password", Log: log}
+	id.Accounts = &account.Service{DB: s.DB, Mailer: id.Mailer, Limiter: id.Limiter, ResetURL: public + "/reset-password",
+		OpenSignUp: c.SignUp == SignUpOpen, ConfirmURL: public + "/signup/confirm", Log: log}
 	id.MFA = &mfa.Service{DB: s.DB, Keys: keys, Limiter: id.Limiter, Policy: mfa.Policy{RequireAll: c.MFARequired}}
 	if u, err := url.Parse(public); err == nil {
 		host := u.Hostname()
@@ -57,7 +58,7 @@ func newIdentity(c *Config, s *store, bucket *blob.Bucket, log *slog.Logger) (*i
 		}
 	}
 	id.Purge = &account.PurgeWorker{DB: s.DB, Bucket: bucket, Log: log}
-	log.Info("identity", "secret_keys", len(keys.IDs()), "sealing_key", keys.Current(), "mail", mailKind(c))
+	log.Info("identity", "secret_keys", len(keys.IDs()), "sealing_key", keys.Current(), "mail", mailKind(c), "signup", c.SignUp)
 	return id, nil
 }
 

@@ -79,7 +79,8 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 			// The OAuth pages and GraphQL, beside the API, are observed as
 			// the API is: a request id, a log line, metrics.
-			for _, path := range []string{"/.well-known/oauth-authorization-server", "/graphql/schema.graphql"} {
+			// The account pages are wired to the account service.
+			for _, path := range []string{"/.well-known/oauth-authorization-server", "/graphql/schema.graphql", "/forgot-password", "/signup"} {
 				resp, err := http.Get("http://" + addr + path)
 				if err != nil {
 					t.Fatal(err)
@@ -166,23 +167,29 @@ func TestConfig(t *testing.T) {
 	if err := writeFile(secret, "postgres://from-file/db\n"); err != nil {
 		t.Fatal(err)
 	}
-	envs := map[string]string{"CAIRN_ADDR": "0.0.0.0:9999", "CAIRN_DATABASE_URL_FILE": secret, "CAIRN_DATA_DIR": "/env"}
+	envs := map[string]string{"CAIRN_ADDR": "0.0.0.0:9999", "CAIRN_DATABASE_URL_FILE": secret, "CAIRN_DATA_DIR": "/env", "CAIRN_SIGNUP": "open"}
 	var c Config
 	fs := newFlagSet()
 	c.serveFlags(fs)
 	if err := c.parse(fs, []string{"--data-dir", "/flag"}, func(k string) string { return envs[k] }); err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "0.0.0.0:9999" || c.DataDir != "/flag" || c.DatabaseURL != "postgres://from-file/db" {
+	if c.Addr != "0.0.0.0:9999" || c.DataDir != "/flag" || c.DatabaseURL != "postgres://from-file/db" || c.SignUp != SignUpOpen {
 		t.Errorf("config = %+v", c)
 	}
-	for _, bad := range [][]string{{"--database-url", "mysql://x"}, {"--shutdown-timeout", "-1s"}, {"--nope"}} {
+	for _, bad := range [][]string{{"--database-url", "mysql://x"}, {"--shutdown-timeout", "-1s"}, {"--nope"}, {"--signup", "sometimes"}} {
 		var c Config
 		fs := newFlagSet()
 		c.serveFlags(fs)
 		if err := c.parse(fs, bad, func(string) string { return "" }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+	var def Config
+	fs = newFlagSet()
+	def.serveFlags(fs)
+	if err := def.parse(fs, nil, func(string) string { return "" }); err != nil || def.SignUp != SignUpInvite {
+		t.Errorf("default sign-up %q (%v), want invite", def.SignUp, err)
 	}
 	if _, code := cli(t, context.Background(), "", "token", "create", "--user", "x@example.com", "--scopes", "bogus", "--data-dir", dir); code != 1 {
 		t.Errorf("unknown scope: exit %d", code)

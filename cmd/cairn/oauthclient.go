@@ -101,7 +101,8 @@ func cmdOAuthClientRotate(ctx context.Context, e env, args []string) error {
 }
 
 // newOAuthServer builds the authorization server from the configuration.
-func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
+// accounts backs the account pages (nil: none).
+func newOAuthServer(ctx context.Context, c *Config, s *store, accounts oauth.Accounts, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
 	secret, err := oauthSecret(ctx, c, s)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, 
 	}
 	return oauth.New(oauth.Config{Issuer: issuer, Secret: secret,
 		AccessTokenLifespan: c.OAuthAccessLifespan, RefreshTokenLifespan: c.OAuthRefreshLifespan,
-		Store: s, Users: s, Audit: s, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
+		Store: s, Users: s, Audit: s, Accounts: accounts, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
 }
 
 // withOAuth answers the authorization server's paths and sends the rest

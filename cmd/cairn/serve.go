@@ -83,7 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	ident.Accounts.Queue = queue
 	var draining atomic.Bool
-	auth, err := newOAuthServer(ctx, &c, s, log, metrics)
+	auth, err := newOAuthServer(ctx, &c, s, ident.Accounts, log, metrics)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
