@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn/mail"
+	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/secrets"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	SMTPURL     string // empty: mail is written to the log
 	MailFrom    string
 	MFARequired bool // MFA for every user, not only admin and support
+	// TrustedProxies may name the client in X-Forwarded-For (rate limits,
+	// audit log); empty: the peer is the client.
+	TrustedProxies ratelimit.Proxies
 }
 
 // secretFlags may also be given as a file (CAIRN_X_FILE), for container
@@ -76,6 +80,11 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for mail: smtp://user:password@host:587 (STARTTLS) or smtps://…:465; empty: mail is written to the log")
 	fs.StringVar(&c.MailFrom, "mail-from", "cairn <cairn@localhost>", "the sender of cairn's mail")
 	fs.BoolVar(&c.MFARequired, "mfa-required", false, "require MFA of every user (admin and support users always need it)")
+	fs.Func("trusted-proxies", "comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-For names the client (for rate limits and the audit log); empty: the connecting peer is the client",
+		func(s string) (err error) {
+			c.TrustedProxies, err = ratelimit.ParseProxies(s)
+			return err
+		})
 }
 
 // keyFlags registers the keys that seal secrets at rest.

@@ -18,7 +18,6 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/oauth"
-	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
 )
@@ -101,7 +100,9 @@ func cmdOAuthClientRotate(ctx context.Context, e env, args []string) error {
 }
 
 // newOAuthServer builds the authorization server from the configuration.
-func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
+// Sign-in asks for the second factor through ident's MFA service, and
+// the pages share ident's limiter with the MFA checks of the API.
+func newOAuthServer(ctx context.Context, c *Config, s *store, ident *identity, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
 	secret, err := oauthSecret(ctx, c, s)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,8 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, log *slog.Logger, 
 	}
 	return oauth.New(oauth.Config{Issuer: issuer, Secret: secret,
 		AccessTokenLifespan: c.OAuthAccessLifespan, RefreshTokenLifespan: c.OAuthRefreshLifespan,
-		Store: s, Users: s, Audit: s, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
+		Store: s, Users: s, Audit: s, Limiter: ident.Limiter, MFA: ident.MFA, TrustedProxies: c.TrustedProxies,
+		Log: log, Metrics: metrics})
 }
 
 // withOAuth answers the authorization server's paths and sends the rest
