@@ -237,7 +237,8 @@ func (s *Server) mfaRefused(w http.ResponseWriter, r *http.Request, u *cairn.Use
 			Details: auditDetails(map[string]any{"method": method, "session": "web"})})
 		d.Error = "That did not work: the code is wrong or was already used."
 		return http.StatusUnauthorized, true
-	case cairn.EVALIDATION:
+	case cairn.EVALIDATION, cairn.EPRECONDITION:
+		// A passkey ceremony that is gone, or passkeys turned off.
 		d.Error = cairn.ErrorMessage(err)
 		return http.StatusBadRequest, true
 	case cairn.ENOTFOUND, cairn.ECONFLICT:

@@ -630,3 +630,26 @@ func TestBruteForceMFA(t *testing.T) {
 		e.consent(b, conf, verifier, resp, body)
 	})
 }
+
+// TestSecondStepExpires: the pending sign-in lasts minutes, and the second
+// step without one starts again from the password.
+func TestSecondStepExpires(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newMFAEnv(t, db)
+		secret, _ := e.enrollTOTP(e.ada)
+		conf := e.publicApp(cairn.ScopeProfileRead)
+		conf.Scopes = []string{"profile:read"}
+		b := newBrowser(t)
+		_, page := e.toSecondStep(b, conf, oauth2.GenerateVerifier(), "ada@example.com")
+		e.clock.Advance(10*time.Minute + time.Second)
+		if resp, body := e.submitFactor(b, page, cairn.MFATOTP, url.Values{"code": {e.totp(secret)}}); resp.StatusCode != 401 || !strings.Contains(body, "expired") {
+			t.Fatalf("after ten minutes: %d %.300s", resp.StatusCode, body)
+		}
+		if resp, _ := b.do(http.MethodGet, e.iss+"/login/mfa", nil); resp.Request.URL.Path != "/login" {
+			t.Fatalf("the second step without a pending sign-in: %s", resp.Request.URL)
+		}
+		if resp, _ := newBrowser(t).do(http.MethodPost, e.iss+"/login/mfa", url.Values{"method": {"totp"}, "code": {e.totp(secret)}}); resp.StatusCode != 401 {
+			t.Fatalf("a post without any session: %d", resp.StatusCode)
+		}
+	})
+}
