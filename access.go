@@ -73,6 +73,7 @@ const (
 	AuditLoginSuccess      = "login.success"
 	AuditLoginFailure      = "login.failure"
 	AuditMFAVerify         = "mfa.verify"
+	AuditMFAFailure        = "mfa.failure"
 	AuditTokenIssue        = "token.issue"
 	AuditTokenRevoke       = "token.revoke"
 )

@@ -151,8 +151,15 @@ type DeviceGrant struct {
 // WebSession is a signed-in browser on the authorization pages; the
 // cookie's value is the secret, the store keeps its hash.
 type WebSession struct {
-	Hash      []byte
-	UserID    string
+	Hash   []byte
+	UserID string
+	// Pending: the password was right but a second factor is still due
+	// (or must be enrolled first); a pending session signs nobody in.
+	Pending bool
+	// MFAAt is when this browser passed a second factor, by MFAMethod;
+	// nil when it signed in without one.
+	MFAAt     *time.Time
+	MFAMethod string
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }

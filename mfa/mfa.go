@@ -150,6 +150,17 @@ func (s *Service) MarkVerified(ctx context.Context, userID, sessionID, method st
 	return err
 }
 
+// MarkVerifiedAt records that a session passed an MFA check by method at
+// a given time: an OAuth grant issued from a browser that passed MFA at
+// sign-in inherits that check, and its step-up window ends when the
+// browser's does.
+func (s *Service) MarkVerifiedAt(ctx context.Context, userID, sessionID, method string, at time.Time) error {
+	if sessionID == "" {
+		return nil
+	}
+	return s.DB.RecordMFASessionAt(ctx, userID, sessionID, method, at)
+}
+
 // RequireRecent answers STEP_UP_REQUIRED unless the session passed an MFA
 // check within StepUpWindow.
 func (s *Service) RequireRecent(ctx context.Context, userID, sessionID string) error {

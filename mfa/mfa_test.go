@@ -127,6 +127,18 @@ func TestTOTP(t *testing.T) {
 		wantCode(t, f.svc.VerifyTOTP(f.ctx, f.user.ID, "s1", code(t, e.Secret, 0)), cairn.EUNAUTHENTICATED)
 		_, err = f.svc.ConfirmTOTP(f.ctx, f.user.ID, "s1", e.FactorID, code(t, e.Secret, 2))
 		wantCode(t, err, cairn.EUNAUTHENTICATED)
+		// The key can be shown again while it waits (after a mistyped
+		// code), to its user only.
+		again, err := f.svc.PendingTOTP(f.ctx, f.user, "s1", e.FactorID)
+		if err != nil || *again != *e {
+			t.Fatalf("pending enrollment: %+v %v, want %+v", again, err, e)
+		}
+		eve := &cairn.User{Email: "eve@example.com"}
+		if err := db.CreateUser(cairn.SystemContext(context.Background()), eve); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.PendingTOTP(cairn.WithActor(context.Background(), cairn.Actor{UserID: eve.ID}), f.user, "s1", e.FactorID)
+		wantCode(t, err, cairn.ENOTFOUND)
 		done, err := f.svc.ConfirmTOTP(f.ctx, f.user.ID, "s1", e.FactorID, code(t, e.Secret, 0))
 		if err != nil {
 			t.Fatal(err)
@@ -135,6 +147,9 @@ func TestTOTP(t *testing.T) {
 			t.Fatalf("confirmed: %+v", done)
 		}
 		_, err = f.svc.ConfirmTOTP(f.ctx, f.user.ID, "s1", e.FactorID, code(t, e.Secret, 1))
+		wantCode(t, err, cairn.ECONFLICT)
+		// Once confirmed it is not shown again.
+		_, err = f.svc.PendingTOTP(f.ctx, f.user, "s1", e.FactorID)
 		wantCode(t, err, cairn.ECONFLICT)
 
 		// The secret is sealed for its row.
@@ -265,6 +280,17 @@ func TestStepUpAndFactorManagement(t *testing.T) {
 		}
 		f.clock = t0.Add(mfa.StepUpWindow + time.Second)
 		wantCode(t, f.svc.RequireRecent(f.ctx, f.user.ID, "s1"), cairn.ESTEPUPREQUIRED)
+		// A check recorded at an earlier time (a grant inheriting its
+		// browser's sign-in) counts from that time.
+		if err := f.svc.MarkVerifiedAt(f.ctx, f.user.ID, "grant:g1", cairn.MFATOTP, f.clock.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.RequireRecent(f.ctx, f.user.ID, "grant:g1"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock = f.clock.Add(mfa.StepUpWindow - time.Minute + time.Second)
+		wantCode(t, f.svc.RequireRecent(f.ctx, f.user.ID, "grant:g1"), cairn.ESTEPUPREQUIRED)
+		f.clock = t0.Add(mfa.StepUpWindow + time.Second)
 
 		// With a factor, adding or removing one needs a recent check.
 		_, err := f.svc.EnrollTOTP(f.ctx, f.user, "s1", "second")

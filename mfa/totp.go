@@ -57,14 +57,9 @@ func (s *Service) EnrollTOTP(ctx context.Context, u *cairn.User, sessionID, name
 	if err := s.requireOwnerStepUp(ctx, u.ID, sessionID); err != nil {
 		return nil, err
 	}
-	issuer := s.Issuer
-	if issuer == "" {
-		issuer = "cairn"
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: u.Email, Period: uint(Period / time.Second),
-		SecretSize: secretSize, Digits: otp.Digits(Digits), Algorithm: otp.AlgorithmSHA1})
+	key, err := s.totpKey(u, nil)
 	if err != nil {
-		return nil, cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+		return nil, err
 	}
 	secret, err := b32.DecodeString(key.Secret())
 	if err != nil {
@@ -78,6 +73,47 @@ func (s *Service) EnrollTOTP(ctx context.Context, u *cairn.User, sessionID, name
 		return nil, err
 	}
 	if err := s.DB.CreateMFAFactor(ctx, f); err != nil {
+		return nil, err
+	}
+	return &TOTPEnrollment{FactorID: f.ID, Secret: key.Secret(), URL: key.URL()}, nil
+}
+
+// totpKey is u's authenticator app key with secret (a new random one when
+// nil).
+func (s *Service) totpKey(u *cairn.User, secret []byte) (*otp.Key, error) {
+	issuer := s.Issuer
+	if issuer == "" {
+		issuer = "cairn"
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: u.Email, Period: uint(Period / time.Second),
+		SecretSize: secretSize, Secret: secret, Digits: otp.Digits(Digits), Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return nil, cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+	}
+	return key, nil
+}
+
+// PendingTOTP returns again the key of an enrollment still waiting for
+// its first code, so that a page can show it again after a mistyped code
+// instead of making the user add a new key to the app. It needs what
+// EnrollTOTP needs.
+func (s *Service) PendingTOTP(ctx context.Context, u *cairn.User, sessionID, factorID string) (*TOTPEnrollment, error) {
+	if err := s.requireOwnerStepUp(ctx, u.ID, sessionID); err != nil {
+		return nil, err
+	}
+	f, err := s.DB.FindMFAFactor(ctx, u.ID, factorID)
+	if err != nil {
+		return nil, err
+	}
+	if f.Kind != cairn.MFATOTP || f.ConfirmedAt != nil {
+		return nil, cairn.Errorf(cairn.ECONFLICT, "this factor is not waiting for confirmation")
+	}
+	secret, err := s.Keys.Open(f.SecretEnc, secrets.AD("mfa_factors", "secret_enc", f.ID))
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.totpKey(u, secret)
+	if err != nil {
 		return nil, err
 	}
 	return &TOTPEnrollment{FactorID: f.ID, Secret: key.Secret(), URL: key.URL()}, nil

@@ -84,8 +84,8 @@ func (s *Server) posted(w http.ResponseWriter, r *http.Request) bool {
 
 // clientCtx carries the request's client, for the account service's rate
 // limits and audit entries.
-func clientCtx(r *http.Request) context.Context {
-	return cairn.WithClient(r.Context(), cairn.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+func (s *Server) clientCtx(r *http.Request) context.Context {
+	return cairn.WithClient(r.Context(), cairn.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()})
 }
 
 // notice shows a message and where to go next.
@@ -165,7 +165,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "forgot.html", d, cairn.Invalid(map[string]string{"email": "is required"}))
 		return
 	}
-	err := acc.RequestPasswordReset(clientCtx(r), d.Email)
+	err := acc.RequestPasswordReset(s.clientCtx(r), d.Email)
 	if cairn.ErrorCode(err) == cairn.ERATELIMITED {
 		s.formError(w, r, "forgot.html", d, err)
 		return
@@ -208,7 +208,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "reset.html", d, cairn.Invalid(map[string]string{"password": "and its confirmation differ"}))
 		return
 	}
-	switch err := acc.ResetPassword(clientCtx(r), token, password); {
+	switch err := acc.ResetPassword(s.clientCtx(r), token, password); {
 	case cairn.ErrorCode(err) == cairn.ENOTFOUND:
 		s.linkProblem(w, r, err, "/forgot-password", "Ask for a new link")
 		return
@@ -257,7 +257,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "signup.html", d, cairn.Invalid(map[string]string{"password": "and its confirmation differ"}))
 		return
 	}
-	if err := acc.SignUp(clientCtx(r), d.Email, d.Account.Name, f.Get("password")); err != nil {
+	if err := acc.SignUp(s.clientCtx(r), d.Email, d.Account.Name, f.Get("password")); err != nil {
 		s.formError(w, r, "signup.html", d, err)
 		return
 	}
@@ -290,12 +290,12 @@ func (s *Server) confirmSignUp(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusOK, "confirm.html", d)
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if err := s.allow(actionLogin, ip, email); err != nil {
 		s.formError(w, r, "confirm.html", d, err)
 		return
 	}
-	u, err := acc.ConfirmSignUp(clientCtx(r), token, r.PostForm.Get("password"))
+	u, err := acc.ConfirmSignUp(s.clientCtx(r), token, r.PostForm.Get("password"))
 	switch cairn.ErrorCode(err) {
 	case "":
 	case cairn.ENOTFOUND:
@@ -311,23 +311,9 @@ func (s *Server) confirmSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	s.succeed(actionLogin, ip, email)
 	s.audit(r, &cairn.AuditEntry{ActorID: u.ID, UserID: u.ID, Action: cairn.AuditLoginSuccess})
-	if !s.startSession(w, r, u) {
+	if !s.continueSignIn(w, r, u, "") {
 		return
 	}
 	s.notice(w, http.StatusOK, pageData{Title: "Welcome to cairn", User: u,
 		Message: "Your address is confirmed and your account is ready. You are signed in."}, "", "")
-}
-
-// startSession signs u in on this browser with a new session id (no
-// fixation), as the sign-in page does; false when it answered an error.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *cairn.User) bool {
-	value := randomString(32)
-	ws := &cairn.WebSession{Hash: hashOf(value), UserID: u.ID, ExpiresAt: s.now().Add(s.cfg.SessionLifespan)}
-	if err := s.cfg.Store.CreateWebSession(sys(r.Context()), ws); err != nil {
-		s.log.ErrorContext(r.Context(), "create session", "err", err)
-		s.errorPage(w, http.StatusInternalServerError, ourFault)
-		return false
-	}
-	s.setCookie(w, r, sessionCookie, value, int(s.cfg.SessionLifespan.Seconds()))
-	return true
 }

@@ -76,7 +76,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidRequest.WithHint("The body is not a form."))
 		return
 	}
-	ip, account := clientIP(r), clientIDOf(r)
+	ip, account := s.clientIP(r), clientIDOf(r)
 	if err := s.allow(actionToken, ip, account); err != nil {
 		s.writeRateLimited(w, err)
 		return

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/argon2id"
+	"github.com/cairn-fit/cairn/mfa"
 	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/ory/fosite"
@@ -64,6 +64,13 @@ type Config struct {
 	// Accounts backs the account pages (password reset, sign-up); nil
 	// turns them off.
 	Accounts Accounts
+	// TrustedProxies may name the client in X-Forwarded-For (for the
+	// limits and the audit log); without them the peer is the client.
+	TrustedProxies ratelimit.Proxies
+	// MFA asks for a second factor after the password, and makes whoever
+	// must use one (Policy.Required) enroll first; its Limiter should be
+	// this one's. nil signs in with the password alone.
+	MFA *mfa.Service
 	// Audit records sign-ins (success and failure), issued and revoked
 	// tokens; nil records nothing.
 	Audit   cairn.AuditLog
@@ -173,7 +180,7 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // Paths are the URL paths (and subtrees) the server answers, for mounting
 // it next to the REST API.
-var Paths = []string{"/oauth/", "/login", "/logout", "/.well-known/oauth-authorization-server",
+var Paths = []string{"/oauth/", "/login", "/login/mfa", "/logout", "/.well-known/oauth-authorization-server",
 	"/forgot-password", "/reset-password", "/signup", "/signup/confirm"}
 
 // Handler returns the HTTP handler for every OAuth route.
@@ -190,6 +197,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /oauth/device", s.devicePage)
 	mux.HandleFunc("GET /login", s.login)
 	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("GET /login/mfa", s.loginMFA)
+	mux.HandleFunc("POST /login/mfa", s.loginMFA)
 	mux.HandleFunc("GET /logout", s.logout)
 	mux.HandleFunc("POST /logout", s.logout)
 	for path, h := range map[string]http.HandlerFunc{"/forgot-password": s.forgotPassword,
@@ -211,7 +220,7 @@ func limitBody(next http.Handler) http.Handler {
 // token is the token endpoint of every grant.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ip, account := clientIP(r), clientIDOf(r)
+	ip, account := s.clientIP(r), clientIDOf(r)
 	if err := s.allow(actionToken, ip, account); err != nil {
 		s.writeRateLimited(w, err)
 		return
@@ -248,7 +257,7 @@ func (s *Server) audit(r *http.Request, e *cairn.AuditEntry) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	ctx := cairn.WithClient(sys(r.Context()), cairn.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+	ctx := cairn.WithClient(sys(r.Context()), cairn.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err := s.cfg.Audit.RecordAudit(ctx, e); err != nil {
 		s.log.ErrorContext(r.Context(), "audit", "action", e.Action, "err", err)
 	}
@@ -285,7 +294,7 @@ func (s *Server) writeAccessError(ctx context.Context, w http.ResponseWriter, ar
 // a refresh token revokes its family's access tokens, and the reverse.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ip, account := clientIP(r), clientIDOf(r)
+	ip, account := s.clientIP(r), clientIDOf(r)
 	if err := s.allow(actionToken, ip, account); err != nil {
 		s.writeRateLimited(w, err)
 		return
@@ -309,7 +318,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ = url.QueryUnescape(id)
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if err := s.allow(actionToken, ip, id); err != nil {
 		s.writeRateLimited(w, err)
 		return
@@ -432,15 +441,9 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 	}
 }
 
-// clientIP is the peer's address (a proxy in front should be trusted to
-// be the only peer; X-Forwarded-For is not read).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address: the peer's, or what a trusted proxy
+// says in X-Forwarded-For.
+func (s *Server) clientIP(r *http.Request) string { return s.cfg.TrustedProxies.ClientIP(r) }
 
 // clientIDOf names the client of a token-endpoint request before it is
 // authenticated, for rate limiting.

@@ -56,15 +56,22 @@ type env struct {
 	secure bool
 }
 
-func newEnv(t *testing.T, db *dbtest.DB) *env {
+func newEnv(t *testing.T, db *dbtest.DB) *env { return newEnvWith(t, db, nil) }
+
+// newEnvWith lets configure change the server's configuration first.
+func newEnvWith(t *testing.T, db *dbtest.DB, configure func(*oauth.Config)) *env {
 	t.Helper()
 	e := &env{t: t, db: db, clock: &clock{t: time.Now()}}
 	e.ada = e.user("ada@example.com", cairn.RoleUser)
 	e.bob = e.user("bob@example.com", cairn.RoleUser)
 	srv := httptest.NewUnstartedServer(nil)
 	e.iss = "http://" + srv.Listener.Addr().String()
-	auth, err := oauth.New(oauth.Config{Issuer: e.iss, Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Store: db, Users: db, Audit: db, Limiter: ratelimit.New(nil, e.clock.Now), Now: e.clock.Now, DeviceInterval: time.Second})
+	c := oauth.Config{Issuer: e.iss, Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Store: db, Users: db, Audit: db, Limiter: ratelimit.New(nil, e.clock.Now), Now: e.clock.Now, DeviceInterval: time.Second}
+	if configure != nil {
+		configure(&c)
+	}
+	auth, err := oauth.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,13 +63,19 @@ type pageData struct {
 	Hidden   url.Values // the authorization request's parameters
 	UserCode string
 	Account  accountView // the account pages' fields (account_pages.go)
+	MFA      *mfaView    // sign-in's second step
+	Nonce    string      // allows the page's inline script (CSP)
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	csp := "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+	if d.Nonce != "" {
+		csp += "; script-src 'nonce-" + d.Nonce + "'"
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -129,32 +135,47 @@ func (s *Server) checkCSRF(r *http.Request) bool {
 	return hmac.Equal([]byte(want), []byte(r.PostForm.Get("csrf")))
 }
 
-// user returns the signed-in user, or nil.
+// user returns the signed-in user, or nil. A session still waiting for
+// its second factor signs nobody in, nor does one without MFA of a user
+// who must use it (a session from before the policy or the role).
 func (s *Server) user(r *http.Request) (*cairn.User, error) {
+	ws, u, err := s.webSession(r)
+	if err != nil || ws == nil || ws.Pending {
+		return nil, err
+	}
+	if s.cfg.MFA != nil && ws.MFAAt == nil && s.cfg.MFA.Policy.Required(u) {
+		return nil, nil
+	}
+	return u, nil
+}
+
+// webSession returns the browser's unexpired session, pending or not, and
+// its active user; nil, nil without one.
+func (s *Server) webSession(r *http.Request) (*cairn.WebSession, *cairn.User, error) {
 	v := cookieValue(r, sessionCookie)
 	if v == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ctx := sys(r.Context())
 	ws, err := s.cfg.Store.FindWebSession(ctx, hashOf(v))
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return nil, nil
+		return nil, nil, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !s.now().Before(ws.ExpiresAt) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	u, err := s.cfg.Users.FindUser(ctx, ws.UserID)
 	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
-		return nil, nil
+		return nil, nil, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if u.Status != cairn.UserActive {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return u, nil
+	return ws, u, nil
 }
 
 // requireUser returns the signed-in user, or sends the browser to sign in
@@ -203,7 +224,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	password := r.PostForm.Get("password")
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	d.Email = email
 	if err := s.allow(actionLogin, ip, email); err != nil {
 		setRetryAfter(w, err)
@@ -237,21 +258,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.succeed(actionLogin, ip, email)
 	s.audit(r, &cairn.AuditEntry{ActorID: u.ID, UserID: u.ID, Action: cairn.AuditLoginSuccess})
-	// A new session id on every sign-in: no session fixation.
-	value := randomString(32)
-	ws := &cairn.WebSession{Hash: hashOf(value), UserID: u.ID, ExpiresAt: s.now().Add(s.cfg.SessionLifespan)}
-	if err := s.cfg.Store.CreateWebSession(ctx, ws); err != nil {
-		s.log.ErrorContext(r.Context(), "create session", "err", err)
+	if s.continueSignIn(w, r, u, returnTo) {
+		s.afterSignIn(w, r, u, returnTo)
+	}
+}
+
+// continueSignIn takes over once u's password is accepted (sign-in, a
+// confirmed sign-up): the second step when one is due, else a new
+// session. It reports whether u is signed in; when not, it answered.
+func (s *Server) continueSignIn(w http.ResponseWriter, r *http.Request, u *cairn.User, returnTo string) bool {
+	if due, err := s.secondStepDue(r, u); err != nil {
+		s.log.ErrorContext(r.Context(), "MFA status", "err", err)
 		s.errorPage(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-		return
+		return false
+	} else if due {
+		s.startSecondStep(w, r, u, returnTo)
+		return false
 	}
-	s.setCookie(w, r, sessionCookie, value, int(s.cfg.SessionLifespan.Seconds()))
-	if returnTo != "" {
-		http.Redirect(w, r, returnTo, http.StatusSeeOther)
-		return
-	}
-	s.render(w, http.StatusOK, "message.html", pageData{Title: "Signed in", User: u,
-		Message: "You are signed in. Go back to the app that sent you here."})
+	return s.promote(w, r, nil, u, "")
 }
 
 // logout ends the session (POST, with CSRF); GET shows the button.
@@ -338,6 +362,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range scopes {
 		ar.GrantScope(sc.Name)
 	}
+	if err := s.grantMFA(r, u, ar.GetID()); err != nil {
+		s.log.ErrorContext(ctx, "grant MFA", "err", err)
+		s.provider.WriteAuthorizeError(ctx, w, ar, fosite.ErrServerError)
+		return
+	}
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, newSession(u.ID))
 	if err != nil {
 		if fosite.ErrorToRFC6749Error(err).CodeField >= 500 {
@@ -405,7 +434,7 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "The form has expired. Go back, reload the page and try again.")
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if err := s.allow(actionDevice, ip, u.ID); err != nil {
 		setRetryAfter(w, err)
 		d.CSRF, d.Error = s.csrfToken(w, r, session), "Too many attempts. Wait a while and try again."
@@ -445,6 +474,11 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 		granted := make([]cairn.Scope, len(scopes))
 		for i, sc := range scopes {
 			granted[i] = cairn.Scope(sc.Name)
+		}
+		if err := s.grantMFA(r, u, g.RequestID); err != nil {
+			s.log.ErrorContext(ctx, "grant MFA", "err", err)
+			s.errorPage(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+			return
 		}
 		err = s.cfg.Store.DecideDeviceGrant(sys(ctx), codeHash, u.ID, granted, true, s.now())
 		d.Message = "Your device is connected. You can go back to it now."

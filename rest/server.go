@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/account"
 	"github.com/cairn-fit/cairn/mfa"
+	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/rest/api"
 	"github.com/cairn-fit/cairn/telemetry"
 	"github.com/cairn-fit/cairn/tracks"
@@ -66,6 +67,9 @@ type Deps struct {
 	Audit             cairn.AuditLog
 	OAuthClients      cairn.OAuthStore
 	ClientSecretGrace time.Duration
+	// TrustedProxies may name the client in X-Forwarded-For, for the
+	// audit log and the rate limits; without them the peer is the client.
+	TrustedProxies ratelimit.Proxies
 }
 
 // defaultPageCacheSize bounds the cached pages of activities.

@@ -225,6 +225,15 @@ func TestMFAStorage(t *testing.T) {
 		}
 		_, _, err = db.MFASessionVerifiedAt(as(bob.ID), ada.ID, "s1")
 		wantCode(t, err, cairn.ENOTFOUND)
+		// A grant inherits its browser's check with the check's own time.
+		earlier := at1.Add(-3 * time.Minute)
+		if err := db.RecordMFASessionAt(me, ada.ID, "grant:g1", cairn.MFARecoveryCode, earlier); err != nil {
+			t.Fatal(err)
+		}
+		if at, method, err := db.MFASessionVerifiedAt(me, ada.ID, "grant:g1"); err != nil || !at.Equal(earlier) || method != cairn.MFARecoveryCode {
+			t.Fatalf("grant session: %v %q %v", at, method, err)
+		}
+		wantCode(t, db.RecordMFASessionAt(as(bob.ID), ada.ID, "grant:g2", cairn.MFATOTP, earlier), cairn.ENOTFOUND)
 
 		// WebAuthn ceremonies finish once, for their user and kind, before
 		// they expire.

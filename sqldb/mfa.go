@@ -183,15 +183,22 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID, id string) error {
 
 // RecordMFASession records that a session passed an MFA check by method now.
 func (db *DB) RecordMFASession(ctx context.Context, userID, sessionID, method string) (time.Time, error) {
-	if err := reach(ctx, userID); err != nil {
-		return time.Time{}, err
-	}
 	now := db.now()
+	return now, db.RecordMFASessionAt(ctx, userID, sessionID, method, now)
+}
+
+// RecordMFASessionAt records that a session passed an MFA check by method
+// at a given time: an OAuth grant issued from a browser that passed MFA
+// at sign-in inherits that check, with its original time.
+func (db *DB) RecordMFASessionAt(ctx context.Context, userID, sessionID, method string, at time.Time) error {
+	if err := reach(ctx, userID); err != nil {
+		return err
+	}
 	_, err := db.write.ExecContext(ctx, `INSERT INTO mfa_sessions (user_id, session_id, method, verified_at)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, session_id)
 		DO UPDATE SET method = excluded.method, verified_at = excluded.verified_at`,
-		userID, sessionID, method, db.t(now))
-	return now, db.translate(err)
+		userID, sessionID, method, db.t(at))
+	return db.translate(err)
 }
 
 // MFASessionVerifiedAt returns when a session last passed an MFA check, and

@@ -352,8 +352,9 @@ func (db *DB) CreateWebSession(ctx context.Context, s *cairn.WebSession) error {
 	}
 	s.CreatedAt = db.now()
 	_, err := db.ow(ctx).ExecContext(ctx,
-		"INSERT INTO web_sessions (hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
-		s.Hash, s.UserID, db.t(s.ExpiresAt), db.t(s.CreatedAt))
+		`INSERT INTO web_sessions (hash, user_id, pending, mfa_at, mfa_method, expires_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		s.Hash, s.UserID, s.Pending, db.tp(s.MFAAt), s.MFAMethod, db.t(s.ExpiresAt), db.t(s.CreatedAt))
 	return db.translate(err)
 }
 
@@ -364,8 +365,9 @@ func (db *DB) FindWebSession(ctx context.Context, hash []byte) (*cairn.WebSessio
 	}
 	var s cairn.WebSession
 	err := db.or(ctx).QueryRowContext(ctx,
-		"SELECT hash, user_id, expires_at, created_at FROM web_sessions WHERE hash = $1", hash).
-		Scan(&s.Hash, &s.UserID, tm(&s.ExpiresAt), tm(&s.CreatedAt))
+		`SELECT hash, user_id, pending, mfa_at, mfa_method, expires_at, created_at
+		FROM web_sessions WHERE hash = $1`, hash).
+		Scan(&s.Hash, &s.UserID, &s.Pending, tmp(&s.MFAAt), &s.MFAMethod, tm(&s.ExpiresAt), tm(&s.CreatedAt))
 	if err != nil {
 		return nil, db.translate(err)
 	}

@@ -201,13 +201,34 @@ func TestWebSessionsAndSecret(t *testing.T) {
 		if err := db.CreateWebSession(sys, s); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := db.FindWebSession(sys, []byte("cookie")); err != nil || got.UserID != u.ID {
+		if got, err := db.FindWebSession(sys, []byte("cookie")); err != nil || got.UserID != u.ID || got.Pending || got.MFAAt != nil {
 			t.Fatalf("found %+v, %v", got, err)
+		}
+		// A sign-in waiting for its second factor, and one that passed it.
+		pending := &cairn.WebSession{Hash: []byte("pending"), UserID: u.ID, Pending: true, ExpiresAt: time.Now().Add(time.Minute)}
+		mfaAt := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+		passed := &cairn.WebSession{Hash: []byte("passed"), UserID: u.ID, MFAAt: &mfaAt, MFAMethod: cairn.MFATOTP, ExpiresAt: time.Now().Add(time.Hour)}
+		for _, ws := range []*cairn.WebSession{pending, passed} {
+			if err := db.CreateWebSession(sys, ws); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := db.FindWebSession(sys, []byte("pending")); err != nil || !got.Pending || got.MFAAt != nil {
+			t.Fatalf("pending: %+v, %v", got, err)
+		}
+		if got, err := db.FindWebSession(sys, []byte("passed")); err != nil || got.Pending || got.MFAAt == nil ||
+			!got.MFAAt.Equal(mfaAt) || got.MFAMethod != cairn.MFATOTP {
+			t.Fatalf("passed MFA: %+v, %v", got, err)
+		}
+		// Sessions are the system's: a user cannot read them.
+		_, err := db.FindWebSession(cairn.WithActor(context.Background(), cairn.Actor{UserID: u.ID}), []byte("passed"))
+		if err == nil {
+			t.Fatal("a user read a web session")
 		}
 		if err := db.DeleteWebSession(sys, []byte("cookie")); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.FindWebSession(sys, []byte("cookie"))
+		_, err = db.FindWebSession(sys, []byte("cookie"))
 		wantCode(t, err, cairn.ENOTFOUND)
 
 		first, err := db.EnsureOAuthSecret(sys, []byte("first-secret"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-fit/cairn/mail"
+	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/secrets"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	MFARequired bool // MFA for every user, not only admin and support
 
 	SignUp string // who makes accounts: invite (admins, who invite) or open (anyone, confirmed by mail)
+	// TrustedProxies may name the client in X-Forwarded-For (rate limits,
+	// audit log); empty: the peer is the client.
+	TrustedProxies ratelimit.Proxies
 }
 
 // Values of --signup.
@@ -85,6 +89,11 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", "cairn <cairn@localhost>", "the sender of cairn's mail")
 	fs.BoolVar(&c.MFARequired, "mfa-required", false, "require MFA of every user (admin and support users always need it)")
 	fs.StringVar(&c.SignUp, "signup", SignUpInvite, "who makes accounts: invite (admins create them and mail invitations) or open (anyone may sign up at /signup, confirming the address by mail)")
+	fs.Func("trusted-proxies", "comma-separated CIDR prefixes or addresses of the reverse proxies whose X-Forwarded-For names the client (for rate limits and the audit log); empty: the connecting peer is the client",
+		func(s string) (err error) {
+			c.TrustedProxies, err = ratelimit.ParseProxies(s)
+			return err
+		})
 }
 
 // keyFlags registers the keys that seal secrets at rest.

@@ -167,7 +167,8 @@ func TestConfig(t *testing.T) {
 	if err := writeFile(secret, "postgres://from-file/db\n"); err != nil {
 		t.Fatal(err)
 	}
-	envs := map[string]string{"CAIRN_ADDR": "0.0.0.0:9999", "CAIRN_DATABASE_URL_FILE": secret, "CAIRN_DATA_DIR": "/env", "CAIRN_SIGNUP": "open"}
+	envs := map[string]string{"CAIRN_ADDR": "0.0.0.0:9999", "CAIRN_DATABASE_URL_FILE": secret, "CAIRN_DATA_DIR": "/env", "CAIRN_SIGNUP": "open",
+		"CAIRN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}
 	var c Config
 	fs := newFlagSet()
 	c.serveFlags(fs)
@@ -177,7 +178,10 @@ func TestConfig(t *testing.T) {
 	if c.Addr != "0.0.0.0:9999" || c.DataDir != "/flag" || c.DatabaseURL != "postgres://from-file/db" || c.SignUp != SignUpOpen {
 		t.Errorf("config = %+v", c)
 	}
-	for _, bad := range [][]string{{"--database-url", "mysql://x"}, {"--shutdown-timeout", "-1s"}, {"--nope"}, {"--signup", "sometimes"}} {
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.0/8" || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Errorf("trusted proxies = %v", c.TrustedProxies)
+	}
+	for _, bad := range [][]string{{"--database-url", "mysql://x"}, {"--shutdown-timeout", "-1s"}, {"--nope"}, {"--signup", "sometimes"}, {"--trusted-proxies", "10.0.0.0/33"}} {
 		var c Config
 		fs := newFlagSet()
 		c.serveFlags(fs)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/oauth"
-	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/telemetry"
 )
@@ -101,8 +100,10 @@ func cmdOAuthClientRotate(ctx context.Context, e env, args []string) error {
 }
 
 // newOAuthServer builds the authorization server from the configuration.
-// accounts backs the account pages (nil: none).
-func newOAuthServer(ctx context.Context, c *Config, s *store, accounts oauth.Accounts, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
+// ident's account service backs the account pages.
+// Sign-in asks for the second factor through ident's MFA service, and
+// the pages share ident's limiter with the MFA checks of the API.
+func newOAuthServer(ctx context.Context, c *Config, s *store, ident *identity, log *slog.Logger, metrics *telemetry.Metrics) (*oauth.Server, error) {
 	secret, err := oauthSecret(ctx, c, s)
 	if err != nil {
 		return nil, err
@@ -123,7 +124,8 @@ func newOAuthServer(ctx context.Context, c *Config, s *store, accounts oauth.Acc
 	}
 	return oauth.New(oauth.Config{Issuer: issuer, Secret: secret,
 		AccessTokenLifespan: c.OAuthAccessLifespan, RefreshTokenLifespan: c.OAuthRefreshLifespan,
-		Store: s, Users: s, Audit: s, Accounts: accounts, Limiter: ratelimit.New(nil, nil), Log: log, Metrics: metrics})
+		Store: s, Users: s, Audit: s, Accounts: ident.Accounts, Limiter: ident.Limiter, MFA: ident.MFA, TrustedProxies: c.TrustedProxies,
+		Log: log, Metrics: metrics})
 }
 
 // withOAuth answers the authorization server's paths and sends the rest

@@ -83,7 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	ident.Accounts.Queue = queue
 	var draining atomic.Bool
-	auth, err := newOAuthServer(ctx, &c, s, ident.Accounts, log, metrics)
+	auth, err := newOAuthServer(ctx, &c, s, ident, log, metrics)
 	if err != nil {
 		shutdown(srv, c.ShutdownTimeout)
 		return err
@@ -93,6 +93,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
 		Idempotency: s, Events: s, Sync: syncs, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Accounts: ident.Accounts, MFA: ident.MFA, Audit: s, OAuthClients: s, ClientSecretGrace: c.OAuthSecretGrace,
+		TrustedProxies: c.TrustedProxies,
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
 				return errors.New("shutting down")
