@@ -50,6 +50,9 @@ func newIdentityEnv(t *testing.T, db *dbtest.DB) *idEnv {
 	d.Accounts = &account.Service{DB: db.DB, Queue: d.Uploads.(*ingest.Uploads).Queue, Mailer: mail.Log{Log: logger},
 		Limiter: limiter, ResetURL: "https://cairn.example/reset-password"}
 	d.MFA = &mfa.Service{DB: db.DB, Keys: keys, Limiter: limiter, Now: now}
+	if d.MFA.WebAuthn, err = mfa.NewWebAuthn(passkeyRP, []string{passkeyOrigin}); err != nil {
+		t.Fatal(err)
+	}
 	d.Audit, d.OAuthClients = db, db
 	wh := webhooks.New(db.DB, keys, webhooks.Config{AllowPrivate: true}, nil, nil)
 	wh.Attach(d.Uploads.(*ingest.Uploads).Queue)
