@@ -305,6 +305,11 @@ func TestAdminStepUpAndAudit(t *testing.T) {
 			ID     string `json:"id"`
 			Status string `json:"status"`
 		}
+		var bad errorShape
+		if resp := e.doJSON("POST", "/v1/admin/users", adminTok, `{"email":"root@example.com","roles":["root"]}`, &bad); resp.StatusCode != 400 ||
+			bad.Error.Fields["roles"] == "" {
+			t.Errorf("create with an unknown role: %d %+v", resp.StatusCode, bad)
+		}
 		if resp := e.doJSON("POST", "/v1/admin/users", adminTok, `{"email":"New@Example.com","roles":["support"]}`, &created); resp.StatusCode != 201 || created.Status != "active" {
 			t.Fatalf("create: %d %+v", resp.StatusCode, created)
 		}
