@@ -3,6 +3,7 @@ package cairn
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"time"
 )
 
@@ -67,6 +68,17 @@ type clientKey struct{}
 // WithClient returns a context carrying the request's client.
 func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// PeerClient is the client of a request from the peer at remoteAddr
+// (host:port), for the APIs to put in the context. A proxy in front
+// should be the only peer: X-Forwarded-For is not read.
+func PeerClient(remoteAddr, userAgent string) Client {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return Client{IP: host, UserAgent: userAgent}
 }
 
 // ClientFrom returns the context's client (zero when there is none).

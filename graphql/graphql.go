@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/account"
 	"github.com/cairn-fit/cairn/tracks"
 	graphql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -53,6 +54,9 @@ type Deps struct {
 	Batch       cairn.BatchStore
 	// Tracks reads and writes series and routes with their blobs.
 	Tracks *tracks.Service
+	// Admin runs the admin fields, the same operations as REST's
+	// /v1/admin (rest.Server.Admin); nil answers them UNAVAILABLE.
+	Admin *account.Admin
 	// Authenticate turns a request's bearer token into an actor, as the
 	// REST API does (rest.Server.Authenticate).
 	Authenticate func(*http.Request) (cairn.Actor, error)
@@ -113,9 +117,9 @@ type Server struct {
 
 // operations names every REST operation whose scopes GraphQL fields use.
 func operations() []string {
-	return []string{opGetUser, opListDevices, opGetDevice, opListActivities, opGetActivity,
+	return append([]string{opGetUser, opListDevices, opGetDevice, opListActivities, opGetActivity,
 		opListMetrics, opGetMetric, opGetRoute, opGetSummary, opListHealth, opListDaily, opListWorkouts,
-		opGetWorkout, opCreateDevice, opCreateActivity, opPutMetric, opPutRoute, opPutSummary}
+		opGetWorkout, opCreateDevice, opCreateActivity, opPutMetric, opPutRoute, opPutSummary}, adminOperations()...)
 }
 
 // The REST operations whose scopes GraphQL fields need.
@@ -231,7 +235,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{actor: actor, readOnly: r.Method == http.MethodGet, maxNodes: s.limits.MaxNodes}
-	ctx := withRequest(cairn.WithActor(r.Context(), actor), req)
+	// The client (for the audit log and rate limits), as REST has it.
+	ctx := cairn.WithClient(r.Context(), cairn.PeerClient(r.RemoteAddr, r.UserAgent()))
+	ctx = withRequest(cairn.WithActor(ctx, actor), req)
 	resp := s.schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
 	s.translate(ctx, resp.Errors)
 	w.Header().Set("Content-Type", "application/json")

@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 
@@ -21,7 +20,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			s.writeError(w, r, cairn.Errorf(cairn.EINTERNAL, "route %s has no access rule", r.Pattern))
 			return
 		}
-		r = r.WithContext(cairn.WithClient(r.Context(), cairn.Client{IP: clientIP(r), UserAgent: r.UserAgent()}))
+		r = r.WithContext(cairn.WithClient(r.Context(), cairn.PeerClient(r.RemoteAddr, r.UserAgent())))
 		if op.Public {
 			next.ServeHTTP(w, r)
 			return
@@ -54,16 +53,6 @@ func (s *Server) auditStaffRead(ctx context.Context, r *http.Request, a cairn.Ac
 	}
 	details, _ := json.Marshal(map[string]string{"route": r.Pattern})
 	return s.Audit.RecordAudit(ctx, &cairn.AuditEntry{UserID: target, Action: cairn.AuditAdminViewUserData, Details: details})
-}
-
-// clientIP is the peer's address, for the audit log and rate limits (a
-// proxy in front should be the only peer; X-Forwarded-For is not read).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // authenticate turns the bearer token into an actor.
