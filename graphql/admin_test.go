@@ -222,6 +222,21 @@ func TestAdminOperations(t *testing.T) {
 		if e.data(adminTok, `query($q: String) { adminUsers(query: $q) { totalCount } }`, map[string]any{"q": carol.ID}, &gone); gone.AdminUsers.TotalCount != 0 {
 			t.Errorf("a deleted user is found: %+v", gone)
 		}
+		// adminCreateUser under an idempotency key replays its answer.
+		const create = `mutation($k: String) { adminCreateUser(input: {email: "kim@example.com"}, idempotencyKey: $k) { databaseId roles } }`
+		var k1, k2 struct {
+			AdminCreateUser struct {
+				DatabaseID string
+				Roles      []string
+			}
+		}
+		e.data(adminTok, create, map[string]any{"k": "k1"}, &k1)
+		e.data(adminTok, create, map[string]any{"k": "k1"}, &k2)
+		if k1.AdminCreateUser.DatabaseID == "" || k1.AdminCreateUser.DatabaseID != k2.AdminCreateUser.DatabaseID ||
+			len(k1.AdminCreateUser.Roles) != 1 || k1.AdminCreateUser.Roles[0] != cairn.RoleUser {
+			t.Errorf("replay: %+v then %+v", k1, k2)
+		}
+		e.wantError(adminTok, create, nil, cairn.ECONFLICT)
 		// Validation comes out with its fields; a user's own MFA reset is refused.
 		x := e.wantError(adminTok, `mutation { adminCreateUser(input: {email: "x@example.com", roles: ["root"]}) { databaseId } }`, nil, cairn.EVALIDATION)
 		if x.Extensions.Fields["roles"] == "" {
