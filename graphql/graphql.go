@@ -29,6 +29,8 @@ import (
 	"strings"
 
 	"github.com/cairn-fit/cairn"
+	"github.com/cairn-fit/cairn/account"
+	"github.com/cairn-fit/cairn/ratelimit"
 	"github.com/cairn-fit/cairn/tracks"
 	graphql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -53,9 +55,15 @@ type Deps struct {
 	Batch       cairn.BatchStore
 	// Tracks reads and writes series and routes with their blobs.
 	Tracks *tracks.Service
+	// Admin runs the admin fields, the same operations as REST's
+	// /v1/admin (rest.Server.Admin); nil answers them UNAVAILABLE.
+	Admin *account.Admin
 	// Authenticate turns a request's bearer token into an actor, as the
 	// REST API does (rest.Server.Authenticate).
 	Authenticate func(*http.Request) (cairn.Actor, error)
+	// TrustedProxies may name the client in X-Forwarded-For (audit log,
+	// rate limits), as for REST.
+	TrustedProxies ratelimit.Proxies
 	// Scopes are the REST operations' scope alternatives by operationId
 	// (rest.Server.OperationScopes): a field needs the scope of the REST
 	// operation that reads or writes the same data.
@@ -113,9 +121,9 @@ type Server struct {
 
 // operations names every REST operation whose scopes GraphQL fields use.
 func operations() []string {
-	return []string{opGetUser, opListDevices, opGetDevice, opListActivities, opGetActivity,
+	return append([]string{opGetUser, opListDevices, opGetDevice, opListActivities, opGetActivity,
 		opListMetrics, opGetMetric, opGetRoute, opGetSummary, opListHealth, opListDaily, opListWorkouts,
-		opGetWorkout, opCreateDevice, opCreateActivity, opPutMetric, opPutRoute, opPutSummary}
+		opGetWorkout, opCreateDevice, opCreateActivity, opPutMetric, opPutRoute, opPutSummary}, adminOperations()...)
 }
 
 // The REST operations whose scopes GraphQL fields need.
@@ -231,7 +239,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{actor: actor, readOnly: r.Method == http.MethodGet, maxNodes: s.limits.MaxNodes}
-	ctx := withRequest(cairn.WithActor(r.Context(), actor), req)
+	// The client (for the audit log and rate limits), as REST has it.
+	ctx := cairn.WithClient(r.Context(), s.d.TrustedProxies.Client(r))
+	ctx = withRequest(cairn.WithActor(ctx, actor), req)
 	resp := s.schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
 	s.translate(ctx, resp.Errors)
 	w.Header().Set("Content-Type", "application/json")

@@ -214,6 +214,9 @@ func (s *Service) outcome(ctx context.Context, userID, sessionID, method string,
 		if s.Limiter != nil {
 			s.Limiter.Fail(ratelimit.MFA, ip, userID)
 		}
+		if method == cairn.MFAWebAuthn {
+			return cairn.Errorf(cairn.EUNAUTHENTICATED, "the passkey's answer is not valid")
+		}
 		return cairn.Errorf(cairn.EUNAUTHENTICATED, "the code is not valid")
 	}
 	if s.Limiter != nil {

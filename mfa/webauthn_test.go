@@ -19,7 +19,16 @@ const (
 
 var b64 = base64.RawURLEncoding
 
-func newAuthenticator(t *testing.T) *mfatest.Authenticator { return mfatest.New(t, rpID, origin) }
+// must returns an authenticator's answer, failing the test on an error.
+func must(t *testing.T) func([]byte, error) []byte {
+	return func(b []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
 
 func TestPasskeys(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
@@ -31,26 +40,26 @@ func TestPasskeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.svc.WebAuthn = w
-		key := newAuthenticator(t)
+		key := mfatest.New(rpID, origin)
 
 		// Registration.
 		c, err := f.svc.BeginPasskeyRegistration(f.ctx, f.user, "s1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		done, err := f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c.ID, "YubiKey", key.Register(t, c.Options))
+		done, err := f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c.ID, "YubiKey", must(t)(key.Create(c.Options)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if done.Factor.Kind != cairn.MFAWebAuthn || done.Factor.Name != "YubiKey" || len(done.RecoveryCodes) != 10 ||
-			string(done.Factor.CredentialID) != string(key.CredID) {
+			string(done.Factor.CredentialID) != string(key.CredentialID) {
 			t.Fatalf("registered: %+v", done)
 		}
 		if err := f.svc.RequireRecent(f.ctx, f.user.ID, "s1"); err != nil {
 			t.Fatalf("registering a passkey is an MFA check: %v", err)
 		}
 		// A ceremony finishes once.
-		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c.ID, "again", key.Register(t, c.Options))
+		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c.ID, "again", must(t)(key.Create(c.Options)))
 		wantCode(t, err, cairn.EVALIDATION)
 		// The same authenticator is not registered twice.
 		c2, err := f.svc.BeginPasskeyRegistration(f.ctx, f.user, "s1")
@@ -64,16 +73,16 @@ func TestPasskeys(t *testing.T) {
 				} `json:"excludeCredentials"`
 			} `json:"publicKey"`
 		}
-		if json.Unmarshal(c2.Options, &excl); len(excl.PublicKey.Exclude) != 1 || excl.PublicKey.Exclude[0].ID != b64.EncodeToString(key.CredID) {
+		if json.Unmarshal(c2.Options, &excl); len(excl.PublicKey.Exclude) != 1 || excl.PublicKey.Exclude[0].ID != b64.EncodeToString(key.CredentialID) {
 			t.Fatalf("exclusions: %s", c2.Options)
 		}
-		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c2.ID, "dup", key.Register(t, c2.Options))
+		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c2.ID, "dup", must(t)(key.Create(c2.Options)))
 		wantCode(t, err, cairn.ECONFLICT)
 		// A response for another origin is refused.
 		c3, _ := f.svc.BeginPasskeyRegistration(f.ctx, f.user, "s1")
-		evil := newAuthenticator(t)
+		evil := mfatest.New(rpID, origin)
 		evil.Origin = "https://evil.example"
-		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c3.ID, "evil", evil.Register(t, c3.Options))
+		_, err = f.svc.FinishPasskeyRegistration(f.ctx, f.user, "s1", c3.ID, "evil", must(t)(evil.Create(c3.Options)))
 		wantCode(t, err, cairn.EVALIDATION)
 
 		// Login.
@@ -81,7 +90,7 @@ func TestPasskeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertion := key.Login(t, l.Options, f.user.ID)
+		assertion := must(t)(key.Get(l.Options))
 		if err := f.svc.FinishPasskeyLogin(f.ctx, f.user, "s2", l.ID, assertion); err != nil {
 			t.Fatal(err)
 		}
@@ -96,23 +105,24 @@ func TestPasskeys(t *testing.T) {
 		wantCode(t, f.svc.RequireRecent(f.ctx, f.user.ID, "s3"), cairn.ESTEPUPREQUIRED)
 		// A signature by another key is refused.
 		l3, _ := f.svc.BeginPasskeyLogin(f.ctx, f.user)
-		forged := newAuthenticator(t)
-		forged.CredID = key.CredID
+		forged := mfatest.New(rpID, origin)
+		forged.CredentialID = key.CredentialID
 		forged.Counter = 10
-		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l3.ID, forged.Login(t, l3.Options, f.user.ID)), cairn.EUNAUTHENTICATED)
+		forged.UserHandle = []byte(f.user.ID)
+		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l3.ID, must(t)(forged.Get(l3.Options))), cairn.EUNAUTHENTICATED)
 		// A counter that does not move forward means a cloned key.
 		l4, _ := f.svc.BeginPasskeyLogin(f.ctx, f.user)
 		key.Counter = 0 // the next login signs counter 1 again
-		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l4.ID, key.Login(t, l4.Options, f.user.ID)), cairn.EUNAUTHENTICATED)
+		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l4.ID, must(t)(key.Get(l4.Options))), cairn.EUNAUTHENTICATED)
 		l5, _ := f.svc.BeginPasskeyLogin(f.ctx, f.user)
 		key.Counter = 4
-		if err := f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l5.ID, key.Login(t, l5.Options, f.user.ID)); err != nil {
+		if err := f.svc.FinishPasskeyLogin(f.ctx, f.user, "s3", l5.ID, must(t)(key.Get(l5.Options))); err != nil {
 			t.Fatalf("counter 5: %v", err)
 		}
 		// The counter was stored: 5 again is a clone.
 		l6, _ := f.svc.BeginPasskeyLogin(f.ctx, f.user)
 		key.Counter = 4
-		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s4", l6.ID, key.Login(t, l6.Options, f.user.ID)), cairn.EUNAUTHENTICATED)
+		wantCode(t, f.svc.FinishPasskeyLogin(f.ctx, f.user, "s4", l6.ID, must(t)(key.Get(l6.Options))), cairn.EUNAUTHENTICATED)
 
 		// Another user can neither finish this user's ceremony nor log in
 		// with this passkey.
@@ -122,7 +132,7 @@ func TestPasskeys(t *testing.T) {
 		}
 		bobCtx := cairn.WithActor(f.ctx, cairn.Actor{UserID: bob.ID})
 		l7, _ := f.svc.BeginPasskeyLogin(f.ctx, f.user)
-		wantCode(t, f.svc.FinishPasskeyLogin(bobCtx, bob, "s5", l7.ID, key.Login(t, l7.Options, f.user.ID)), cairn.EVALIDATION)
+		wantCode(t, f.svc.FinishPasskeyLogin(bobCtx, bob, "s5", l7.ID, must(t)(key.Get(l7.Options))), cairn.EVALIDATION)
 		_, err = f.svc.BeginPasskeyLogin(bobCtx, bob)
 		wantCode(t, err, cairn.EPRECONDITION)
 

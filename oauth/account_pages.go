@@ -85,7 +85,7 @@ func (s *Server) posted(w http.ResponseWriter, r *http.Request) bool {
 // clientCtx carries the request's client, for the account service's rate
 // limits and audit entries.
 func (s *Server) clientCtx(r *http.Request) context.Context {
-	return cairn.WithClient(r.Context(), cairn.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()})
+	return cairn.WithClient(r.Context(), s.cfg.TrustedProxies.Client(r))
 }
 
 // notice shows a message and where to go next.

@@ -299,12 +299,19 @@ var passkeyOptions = regexp.MustCompile(`data-options="([^"]*)"`)
 func TestSignInWithPasskey(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		e := newMFAEnv(t, db)
-		key := mfatest.New(t, rpID, origin)
+		key := mfatest.New(rpID, origin)
+		answer := func(b []byte, err error) string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
 		c, err := e.mfa.BeginPasskeyRegistration(as(e.ada), e.ada, "setup")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.mfa.FinishPasskeyRegistration(as(e.ada), e.ada, "setup", c.ID, "key", key.Register(t, c.Options)); err != nil {
+		if _, err := e.mfa.FinishPasskeyRegistration(as(e.ada), e.ada, "setup", c.ID, "key", []byte(answer(key.Create(c.Options)))); err != nil {
 			t.Fatal(err)
 		}
 		conf := e.publicApp(cairn.ScopeProfileRead)
@@ -328,13 +335,13 @@ func TestSignInWithPasskey(t *testing.T) {
 			}
 			return json.RawMessage(html.UnescapeString(m[1]))
 		}
-		forged := mfatest.New(t, rpID, origin)
-		forged.CredID = key.CredID
-		resp, page = e.submitFactor(b, page, cairn.MFAWebAuthn, url.Values{"assertion": {string(forged.Login(t, options(page), e.ada.ID))}})
+		forged := mfatest.New(rpID, origin)
+		forged.CredentialID, forged.UserHandle = key.CredentialID, key.UserHandle
+		resp, page = e.submitFactor(b, page, cairn.MFAWebAuthn, url.Values{"assertion": {answer(forged.Get(options(page)))}})
 		if resp.StatusCode != 401 {
 			t.Fatalf("a forged assertion: %d %.300s", resp.StatusCode, page)
 		}
-		resp, body := e.submitFactor(b, page, cairn.MFAWebAuthn, url.Values{"assertion": {string(key.Login(t, options(page), e.ada.ID))}})
+		resp, body := e.submitFactor(b, page, cairn.MFAWebAuthn, url.Values{"assertion": {answer(key.Get(options(page)))}})
 		tok := e.consent(b, conf, verifier, resp, body)
 		if status, code := e.stepUpCall(tok.AccessToken); status != 200 {
 			t.Fatalf("step-up after a passkey sign-in: %d %s", status, code)

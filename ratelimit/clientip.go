@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/cairn-fit/cairn"
 )
 
 // Proxies are the peers trusted to say, in X-Forwarded-For, whom they
@@ -78,4 +80,10 @@ func (ps Proxies) ClientIP(r *http.Request) string {
 		}
 	}
 	return peer.String()
+}
+
+// Client is the request's client for the audit log and rate limits: its
+// address by ClientIP, and its user agent.
+func (ps Proxies) Client(r *http.Request) cairn.Client {
+	return cairn.Client{IP: ps.ClientIP(r), UserAgent: r.UserAgent()}
 }

@@ -20,7 +20,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			s.writeError(w, r, cairn.Errorf(cairn.EINTERNAL, "route %s has no access rule", r.Pattern))
 			return
 		}
-		r = r.WithContext(cairn.WithClient(r.Context(), cairn.Client{IP: s.TrustedProxies.ClientIP(r), UserAgent: r.UserAgent()}))
+		r = r.WithContext(cairn.WithClient(r.Context(), s.TrustedProxies.Client(r)))
 		if op.Public {
 			next.ServeHTTP(w, r)
 			return

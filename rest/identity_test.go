@@ -50,6 +50,9 @@ func newIdentityEnv(t *testing.T, db *dbtest.DB) *idEnv {
 	d.Accounts = &account.Service{DB: db.DB, Queue: d.Uploads.(*ingest.Uploads).Queue, Mailer: mail.Log{Log: logger},
 		Limiter: limiter, ResetURL: "https://cairn.example/reset-password"}
 	d.MFA = &mfa.Service{DB: db.DB, Keys: keys, Limiter: limiter, Now: now}
+	if d.MFA.WebAuthn, err = mfa.NewWebAuthn(passkeyRP, []string{passkeyOrigin}); err != nil {
+		t.Fatal(err)
+	}
 	d.Audit, d.OAuthClients = db, db
 	wh := webhooks.New(db.DB, keys, webhooks.Config{AllowPrivate: true}, nil, nil)
 	wh.Attach(d.Uploads.(*ingest.Uploads).Queue)
@@ -301,6 +304,11 @@ func TestAdminStepUpAndAudit(t *testing.T) {
 		var created struct {
 			ID     string `json:"id"`
 			Status string `json:"status"`
+		}
+		var bad errorShape
+		if resp := e.doJSON("POST", "/v1/admin/users", adminTok, `{"email":"root@example.com","roles":["root"]}`, &bad); resp.StatusCode != 400 ||
+			bad.Error.Fields["roles"] == "" {
+			t.Errorf("create with an unknown role: %d %+v", resp.StatusCode, bad)
 		}
 		if resp := e.doJSON("POST", "/v1/admin/users", adminTok, `{"email":"New@Example.com","roles":["support"]}`, &created); resp.StatusCode != 201 || created.Status != "active" {
 			t.Fatalf("create: %d %+v", resp.StatusCode, created)

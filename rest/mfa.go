@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/cairn-fit/cairn"
@@ -101,11 +102,106 @@ func (s *Server) VerifyMFA(ctx context.Context, req api.VerifyMFARequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now(ctx)
-	if err := s.audit(ctx, u.ID, cairn.AuditMFAVerify, map[string]any{"method": method, "session": a.Session}); err != nil {
+	v, err := s.verified(ctx, u.ID, a.Session, method)
+	if err != nil {
 		return nil, err
 	}
-	return api.VerifyMFA200JSONResponse{Method: method, VerifiedAt: now, ValidUntil: now.Add(mfa.StepUpWindow)}, nil
+	return api.VerifyMFA200JSONResponse(v), nil
+}
+
+// verified audits a passed MFA check and answers when it holds until.
+func (s *Server) verified(ctx context.Context, userID, session, method string) (api.MFAVerified, error) {
+	now := s.now(ctx)
+	if err := s.audit(ctx, userID, cairn.AuditMFAVerify, map[string]any{"method": method, "session": session}); err != nil {
+		return api.MFAVerified{}, err
+	}
+	return api.MFAVerified{Method: method, VerifiedAt: now, ValidUntil: now.Add(mfa.StepUpWindow)}, nil
+}
+
+// Passkeys: each ceremony begins with options for the browser and
+// finishes with what the browser answered, under the ceremony's id.
+
+func ceremonyOut(c *mfa.Ceremony) (api.PasskeyCeremony, error) {
+	out := api.PasskeyCeremony{CeremonyId: c.ID}
+	if err := json.Unmarshal(c.Options, &out.Options); err != nil {
+		return out, cairn.Wrap(cairn.EINTERNAL, err, "internal error")
+	}
+	return out, nil
+}
+
+// credentialJSON is the browser's PublicKeyCredential as the bytes the
+// MFA service parses.
+func credentialJSON(c map[string]any) ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, cairn.Invalid(map[string]string{"credential": "must be a PublicKeyCredential as JSON"})
+	}
+	return b, nil
+}
+
+func (s *Server) BeginPasskeyRegistration(ctx context.Context, _ api.BeginPasskeyRegistrationRequestObject) (api.BeginPasskeyRegistrationResponseObject, error) {
+	u, a, err := s.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.MFA.BeginPasskeyRegistration(ctx, u, a.Session)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ceremonyOut(c)
+	return api.BeginPasskeyRegistration200JSONResponse(out), err
+}
+
+func (s *Server) FinishPasskeyRegistration(ctx context.Context, req api.FinishPasskeyRegistrationRequestObject) (api.FinishPasskeyRegistrationResponseObject, error) {
+	u, a, err := s.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := credentialJSON(req.Body.Credential)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.MFA.FinishPasskeyRegistration(ctx, u, a.Session, req.Body.CeremonyId, deref(req.Body.Name), cred)
+	if err != nil {
+		return nil, err
+	}
+	out := api.FinishPasskeyRegistration201JSONResponse{Factor: factorOut(&e.Factor)}
+	if len(e.RecoveryCodes) > 0 {
+		out.RecoveryCodes = &e.RecoveryCodes
+	}
+	return out, nil
+}
+
+func (s *Server) BeginPasskeyVerification(ctx context.Context, _ api.BeginPasskeyVerificationRequestObject) (api.BeginPasskeyVerificationResponseObject, error) {
+	u, _, err := s.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.MFA.BeginPasskeyLogin(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ceremonyOut(c)
+	return api.BeginPasskeyVerification200JSONResponse(out), err
+}
+
+func (s *Server) FinishPasskeyVerification(ctx context.Context, req api.FinishPasskeyVerificationRequestObject) (api.FinishPasskeyVerificationResponseObject, error) {
+	u, a, err := s.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := credentialJSON(req.Body.Credential)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.MFA.FinishPasskeyLogin(ctx, u, a.Session, req.Body.CeremonyId, cred); err != nil {
+		return nil, err
+	}
+	v, err := s.verified(ctx, u.ID, a.Session, cairn.MFAWebAuthn)
+	if err != nil {
+		return nil, err
+	}
+	return api.FinishPasskeyVerification200JSONResponse(v), nil
 }
 
 // now is the time an MFA check was recorded: the MFA service's clock.

@@ -85,6 +85,7 @@ type Server struct {
 	routes []string
 	pages  *pageCache // encoded pages of activities
 	auth   *authCache
+	admin  *account.Admin
 }
 
 // New returns the API server.
@@ -106,7 +107,7 @@ func New(d Deps) (*Server, error) {
 		d.PageCacheSize = defaultPageCacheSize
 	}
 	return &Server{Deps: d, log: d.Log, ops: ops, bodies: bodyTypes(ops),
-		pages: newPageCache(d.PageCacheSize), auth: newAuthCache(d.AuthCacheTTL)}, nil
+		pages: newPageCache(d.PageCacheSize), auth: newAuthCache(d.AuthCacheTTL), admin: newAdmin(d)}, nil
 }
 
 // Handler returns the HTTP handler for every route. Each route runs, in

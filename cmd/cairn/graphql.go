@@ -41,8 +41,9 @@ func (g GraphQLSettings) validate() []error {
 // stores, tokens and scopes.
 func withGraphQL(h http.Handler, c *Config, s *store, api *rest.Server, tr *tracks.Service, log *slog.Logger) (http.Handler, error) {
 	g, err := graphql.New(graphql.Deps{Users: s, Devices: s, Activities: s, Summaries: s, Series: s, Health: s,
-		Workouts: s, Idempotency: s, Batch: s, Tracks: tr, Authenticate: api.Authenticate,
-		Scopes: api.OperationScopes(), Log: log, Introspection: c.GraphQL.Introspection, GraphiQL: c.GraphQL.GraphiQL,
+		Workouts: s, Idempotency: s, Batch: s, Tracks: tr, Admin: api.Admin(), Authenticate: api.Authenticate,
+		TrustedProxies: c.TrustedProxies,
+		Scopes:         api.OperationScopes(), Log: log, Introspection: c.GraphQL.Introspection, GraphiQL: c.GraphQL.GraphiQL,
 		Limits: graphql.Limits{MaxDepth: c.GraphQL.MaxDepth, MaxNodes: c.GraphQL.MaxNodes, MaxQueryBytes: c.GraphQL.MaxQueryBytes}})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,10 @@
-// Package mfatest is a software WebAuthn authenticator for tests: what a
-// security key or a platform authenticator answers to a page's
-// navigator.credentials.create() and .get(), so that passkey registration
-// and sign-in are tested end to end without a browser.
+// Package mfatest is a software WebAuthn authenticator for tests: an
+// ECDSA P-256 key pair that answers registration ("none" attestation) and
+// login ceremonies the way a security key or platform authenticator does,
+// taking the options a relying party sends to navigator.credentials.create()
+// or .get() and answering the PublicKeyCredential as JSON. It encodes its
+// own CBOR, so that the tests exercise go-webauthn's parsing rather than a
+// shared encoder's.
 package mfatest
 
 import (
@@ -12,34 +15,36 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"testing"
+	"fmt"
 )
 
-// Authenticator is an ECDSA P-256 key pair that answers WebAuthn
-// registration ("none" attestation) and login ceremonies the way a
-// security key or platform authenticator does, with its own CBOR encoding.
+// Authenticator is one credential on one device. Tests may change its
+// fields to misbehave: another Origin (a phishing page), another
+// CredentialID (a forged key), a Counter moved back (a cloned key).
 type Authenticator struct {
-	key  *ecdsa.PrivateKey
-	rpID string
-	// CredID is the credential's id; Counter its signature counter (each
-	// login counts one more first); Origin what the client data claims
-	// the page's origin is. Tests change them to forge, clone or phish.
-	CredID  []byte
+	RPID   string
+	Origin string
+	// CredentialID names the credential to the relying party.
+	CredentialID []byte
+	// Counter is the signature counter: each Get signs it plus one.
 	Counter uint32
-	Origin  string
+	// UserHandle is answered with assertions: the user id Create was
+	// given, unless set.
+	UserHandle []byte
+
+	key *ecdsa.PrivateKey
 }
 
-// New returns an authenticator for the relying party rpID whose client
-// data claims origin.
-func New(t testing.TB, rpID, origin string) *Authenticator {
-	t.Helper()
+// New returns an authenticator with a fresh key and credential id for the
+// relying party rpID, answering as if from the page at origin.
+func New(rpID, origin string) *Authenticator {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		panic(err) // crypto/rand never fails on supported platforms
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
-	return &Authenticator{key: key, CredID: id, Origin: origin, rpID: rpID}
+	return &Authenticator{RPID: rpID, Origin: origin, CredentialID: id, key: key}
 }
 
 var b64 = base64.RawURLEncoding
@@ -52,17 +57,17 @@ const (
 )
 
 func (a *Authenticator) authData(flags byte, attested []byte) []byte {
-	rp := sha256.Sum256([]byte(a.rpID))
+	rp := sha256.Sum256([]byte(a.RPID))
 	out := append(rp[:], flags)
 	out = binary.BigEndian.AppendUint32(out, a.Counter)
 	return append(out, attested...)
 }
 
 // coseKey is the credential public key as a COSE_Key: EC2, ES256, P-256.
-func (a *Authenticator) coseKey(t testing.TB) []byte {
+func (a *Authenticator) coseKey() ([]byte, error) {
 	pub, err := a.key.PublicKey.ECDH()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	raw := pub.Bytes() // 0x04 | x | y
 	return cborMap(
@@ -71,17 +76,17 @@ func (a *Authenticator) coseKey(t testing.TB) []byte {
 		cborInt(-1), cborInt(1), // crv: P-256
 		cborInt(-2), cborBytes(raw[1:33]), // x
 		cborInt(-3), cborBytes(raw[33:65]), // y
-	)
+	), nil
 }
 
-func clientData(typ, challenge, origin string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": origin, "crossOrigin": false})
+func (a *Authenticator) clientData(typ, challenge string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.Origin, "crossOrigin": false})
 	return b
 }
 
-// Register answers navigator.credentials.create() for the options.
-func (a *Authenticator) Register(t testing.TB, options json.RawMessage) []byte {
-	t.Helper()
+// Create answers navigator.credentials.create() for the creation options
+// ({"publicKey": {...}}, as go-webauthn marshals them).
+func (a *Authenticator) Create(options []byte) ([]byte, error) {
 	var o struct {
 		PublicKey struct {
 			Challenge string `json:"challenge"`
@@ -94,71 +99,76 @@ func (a *Authenticator) Register(t testing.TB, options json.RawMessage) []byte {
 		} `json:"publicKey"`
 	}
 	if err := json.Unmarshal(options, &o); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("creation options: %w", err)
 	}
-	if o.PublicKey.RP.ID != a.rpID || o.PublicKey.Challenge == "" {
-		t.Fatalf("creation options: %s", options)
+	if o.PublicKey.RP.ID != a.RPID || o.PublicKey.Challenge == "" {
+		return nil, fmt.Errorf("creation options for another relying party or without a challenge: %s", options)
+	}
+	if a.UserHandle == nil {
+		h, err := b64.DecodeString(o.PublicKey.User.ID)
+		if err != nil {
+			return nil, fmt.Errorf("creation options: user id: %w", err)
+		}
+		a.UserHandle = h
+	}
+	cose, err := a.coseKey()
+	if err != nil {
+		return nil, err
 	}
 	attested := make([]byte, 16) // AAGUID: none
-	attested = binary.BigEndian.AppendUint16(attested, uint16(len(a.CredID)))
-	attested = append(attested, a.CredID...)
-	attested = append(attested, a.coseKey(t)...)
+	attested = binary.BigEndian.AppendUint16(attested, uint16(len(a.CredentialID)))
+	attested = append(attested, a.CredentialID...)
+	attested = append(attested, cose...)
 	attObj := cborMap(
 		cborText("fmt"), cborText("none"),
 		cborText("attStmt"), cborMap(),
 		cborText("authData"), cborBytes(a.authData(flagUP|flagUV|flagAT, attested)),
 	)
-	resp, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.CredID), "rawId": b64.EncodeToString(a.CredID), "type": "public-key",
+	return json.Marshal(map[string]any{
+		"id": b64.EncodeToString(a.CredentialID), "rawId": b64.EncodeToString(a.CredentialID), "type": "public-key",
 		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(clientData("webauthn.create", o.PublicKey.Challenge, a.Origin)),
+			"clientDataJSON":    b64.EncodeToString(a.clientData("webauthn.create", o.PublicKey.Challenge)),
 			"attestationObject": b64.EncodeToString(attObj),
 			"transports":        []string{"internal"},
 		},
 		"clientExtensionResults": map[string]any{},
 	})
-	return resp
 }
 
-// Login answers navigator.credentials.get() for the options, counting
-// one more use.
-func (a *Authenticator) Login(t testing.TB, options json.RawMessage, userHandle string) []byte {
-	t.Helper()
+// Get answers navigator.credentials.get() for the request options
+// ({"publicKey": {...}}), counting one more use.
+func (a *Authenticator) Get(options []byte) ([]byte, error) {
 	var o struct {
 		PublicKey struct {
 			Challenge string `json:"challenge"`
 			RPID      string `json:"rpId"`
-			Allow     []struct {
-				ID string `json:"id"`
-			} `json:"allowCredentials"`
 		} `json:"publicKey"`
 	}
 	if err := json.Unmarshal(options, &o); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("request options: %w", err)
 	}
-	if o.PublicKey.RPID != a.rpID || len(o.PublicKey.Allow) == 0 {
-		t.Fatalf("request options: %s", options)
+	if o.PublicKey.RPID != a.RPID || o.PublicKey.Challenge == "" {
+		return nil, fmt.Errorf("request options for another relying party or without a challenge: %s", options)
 	}
 	a.Counter++
 	auth := a.authData(flagUP|flagUV, nil)
-	cd := clientData("webauthn.get", o.PublicKey.Challenge, a.Origin)
+	cd := a.clientData("webauthn.get", o.PublicKey.Challenge)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte(nil), auth...), h[:]...))
 	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	resp, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.CredID), "rawId": b64.EncodeToString(a.CredID), "type": "public-key",
+	return json.Marshal(map[string]any{
+		"id": b64.EncodeToString(a.CredentialID), "rawId": b64.EncodeToString(a.CredentialID), "type": "public-key",
 		"response": map[string]any{
 			"clientDataJSON":    b64.EncodeToString(cd),
 			"authenticatorData": b64.EncodeToString(auth),
 			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString([]byte(userHandle)),
+			"userHandle":        b64.EncodeToString(a.UserHandle),
 		},
 		"clientExtensionResults": map[string]any{},
 	})
-	return resp
 }
 
 // A minimal CBOR encoder (RFC 8949): unsigned and negative integers, byte

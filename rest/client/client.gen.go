@@ -1270,6 +1270,7 @@ type MFAStatusMethods string
 
 // MFAVerified defines model for MFAVerified.
 type MFAVerified struct {
+	// Method totp, recovery_code or webauthn.
 	Method string `json:"method"`
 
 	// ValidUntil Sensitive operations pass until then.
@@ -1337,6 +1338,35 @@ type OAuthClientSecret struct {
 	ClientId                string    `json:"client_id"`
 	ClientSecret            string    `json:"client_secret"`
 	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+}
+
+// PasskeyAssertionInput defines model for PasskeyAssertionInput.
+type PasskeyAssertionInput struct {
+	CeremonyId string `json:"ceremony_id"`
+
+	// Credential The PublicKeyCredential from navigator.credentials.get(), as JSON.
+	Credential map[string]interface{} `json:"credential"`
+}
+
+// PasskeyCeremony defines model for PasskeyCeremony.
+type PasskeyCeremony struct {
+	// CeremonyId Names the ceremony when finishing it.
+	CeremonyId string `json:"ceremony_id"`
+
+	// Options For `navigator.credentials.create()` or `.get()`: `{"publicKey": {…}}`
+	// with binary fields (challenge, user id, credential ids) in base64url.
+	Options map[string]interface{} `json:"options"`
+}
+
+// PasskeyRegistrationInput defines model for PasskeyRegistrationInput.
+type PasskeyRegistrationInput struct {
+	CeremonyId string `json:"ceremony_id"`
+
+	// Credential The PublicKeyCredential from navigator.credentials.create(), as JSON.
+	Credential map[string]interface{} `json:"credential"`
+
+	// Name Shown in your factors; "Passkey" when empty.
+	Name *string `json:"name,omitempty"`
 }
 
 // Place defines model for Place.
@@ -2367,6 +2397,12 @@ type AdminCreateUserJSONRequestBody = AdminUserInput
 // UpdateDeviceJSONRequestBody defines body for UpdateDevice for application/json ContentType.
 type UpdateDeviceJSONRequestBody = DevicePatch
 
+// FinishPasskeyRegistrationJSONRequestBody defines body for FinishPasskeyRegistration for application/json ContentType.
+type FinishPasskeyRegistrationJSONRequestBody = PasskeyRegistrationInput
+
+// FinishPasskeyVerificationJSONRequestBody defines body for FinishPasskeyVerification for application/json ContentType.
+type FinishPasskeyVerificationJSONRequestBody = PasskeyAssertionInput
+
 // EnrollTOTPJSONRequestBody defines body for EnrollTOTP for application/json ContentType.
 type EnrollTOTPJSONRequestBody = TOTPEnrollInput
 
@@ -2795,6 +2831,92 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /v1/me/mfa/factors/{factorId} (the `DeleteMFAFactor` operationId).
 	DeleteMFAFactor(ctx context.Context, factorId FactorId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BeginPasskeyRegistration Start registering a passkey
+	//
+	// Answers a ceremony id and the options to pass to the browser's
+	// `navigator.credentials.create()` (`{"publicKey": {…}}`, binary
+	// fields in base64url, as `PublicKeyCredential.parseCreationOptionsFromJSON`
+	// takes the `publicKey` member). The passkeys you have are excluded.
+	// Finish within five minutes with
+	// `POST /v1/me/mfa/passkeys/register/finish`. A user who has a factor
+	// already needs a recent MFA check, else 401 `STEP_UP_REQUIRED`; a
+	// server without passkeys configured answers 412.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/begin (the `BeginPasskeyRegistration` operationId).
+	BeginPasskeyRegistration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinishPasskeyRegistrationWithBody Finish registering a passkey
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+	// answered (as its `toJSON()`) and stores the passkey. The ceremony
+	// finishes once; an unknown, finished or expired one, or a response
+	// that does not verify (another origin, another challenge), is 400.
+	// Registering counts as an MFA check of the token's sign-in; the
+	// first factor also answers ten single-use recovery codes, shown once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+	FinishPasskeyRegistrationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinishPasskeyRegistration Finish registering a passkey
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+	// answered (as its `toJSON()`) and stores the passkey. The ceremony
+	// finishes once; an unknown, finished or expired one, or a response
+	// that does not verify (another origin, another challenge), is 400.
+	// Registering counts as an MFA check of the token's sign-in; the
+	// first factor also answers ten single-use recovery codes, shown once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+	FinishPasskeyRegistration(ctx context.Context, body FinishPasskeyRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BeginPasskeyVerification Start an MFA check with a passkey (step-up)
+	//
+	// Answers a ceremony id and the options to pass to the browser's
+	// `navigator.credentials.get()` (`{"publicKey": {…}}`), allowing your
+	// passkeys. Finish within five minutes with
+	// `POST /v1/me/mfa/passkeys/verify/finish`. Without a passkey, 412.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/begin (the `BeginPasskeyVerification` operationId).
+	BeginPasskeyVerification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinishPasskeyVerificationWithBody Pass an MFA check with a passkey (step-up)
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+	// answered (as its `toJSON()`) and records the check for the token's
+	// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+	// the operations that answer 401 `STEP_UP_REQUIRED` without one
+	// succeed with this token. An assertion that does not verify (another
+	// key, another challenge, a signature counter that did not move
+	// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+	// ceremony 400. Failures are rate limited with the other MFA checks
+	// (429 `RATE_LIMITED` with `Retry-After`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+	FinishPasskeyVerificationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FinishPasskeyVerification Pass an MFA check with a passkey (step-up)
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+	// answered (as its `toJSON()`) and records the check for the token's
+	// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+	// the operations that answer 401 `STEP_UP_REQUIRED` without one
+	// succeed with this token. An assertion that does not verify (another
+	// key, another challenge, a signature counter that did not move
+	// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+	// ceremony 400. Failures are rate limited with the other MFA checks
+	// (429 `RATE_LIMITED` with `Retry-After`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+	FinishPasskeyVerification(ctx context.Context, body FinishPasskeyVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RegenerateRecoveryCodes Replace your recovery codes
 	//
@@ -3865,6 +3987,152 @@ func (c *Client) GetMFAStatus(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with DELETE /v1/me/mfa/factors/{factorId} (the `DeleteMFAFactor` operationId).
 func (c *Client) DeleteMFAFactor(ctx context.Context, factorId FactorId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteMFAFactorRequest(c.Server, factorId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BeginPasskeyRegistration Start registering a passkey
+//
+// Answers a ceremony id and the options to pass to the browser's
+// `navigator.credentials.create()` (`{"publicKey": {…}}`, binary
+// fields in base64url, as `PublicKeyCredential.parseCreationOptionsFromJSON`
+// takes the `publicKey` member). The passkeys you have are excluded.
+// Finish within five minutes with
+// `POST /v1/me/mfa/passkeys/register/finish`. A user who has a factor
+// already needs a recent MFA check, else 401 `STEP_UP_REQUIRED`; a
+// server without passkeys configured answers 412.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/begin (the `BeginPasskeyRegistration` operationId).
+func (c *Client) BeginPasskeyRegistration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBeginPasskeyRegistrationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinishPasskeyRegistrationWithBody Finish registering a passkey
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+// answered (as its `toJSON()`) and stores the passkey. The ceremony
+// finishes once; an unknown, finished or expired one, or a response
+// that does not verify (another origin, another challenge), is 400.
+// Registering counts as an MFA check of the token's sign-in; the
+// first factor also answers ten single-use recovery codes, shown once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+func (c *Client) FinishPasskeyRegistrationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinishPasskeyRegistrationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinishPasskeyRegistration Finish registering a passkey
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+// answered (as its `toJSON()`) and stores the passkey. The ceremony
+// finishes once; an unknown, finished or expired one, or a response
+// that does not verify (another origin, another challenge), is 400.
+// Registering counts as an MFA check of the token's sign-in; the
+// first factor also answers ten single-use recovery codes, shown once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+func (c *Client) FinishPasskeyRegistration(ctx context.Context, body FinishPasskeyRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinishPasskeyRegistrationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BeginPasskeyVerification Start an MFA check with a passkey (step-up)
+//
+// Answers a ceremony id and the options to pass to the browser's
+// `navigator.credentials.get()` (`{"publicKey": {…}}`), allowing your
+// passkeys. Finish within five minutes with
+// `POST /v1/me/mfa/passkeys/verify/finish`. Without a passkey, 412.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/begin (the `BeginPasskeyVerification` operationId).
+func (c *Client) BeginPasskeyVerification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBeginPasskeyVerificationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinishPasskeyVerificationWithBody Pass an MFA check with a passkey (step-up)
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+// answered (as its `toJSON()`) and records the check for the token's
+// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+// the operations that answer 401 `STEP_UP_REQUIRED` without one
+// succeed with this token. An assertion that does not verify (another
+// key, another challenge, a signature counter that did not move
+// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+// ceremony 400. Failures are rate limited with the other MFA checks
+// (429 `RATE_LIMITED` with `Retry-After`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+func (c *Client) FinishPasskeyVerificationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinishPasskeyVerificationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FinishPasskeyVerification Pass an MFA check with a passkey (step-up)
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+// answered (as its `toJSON()`) and records the check for the token's
+// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+// the operations that answer 401 `STEP_UP_REQUIRED` without one
+// succeed with this token. An assertion that does not verify (another
+// key, another challenge, a signature counter that did not move
+// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+// ceremony 400. Failures are rate limited with the other MFA checks
+// (429 `RATE_LIMITED` with `Retry-After`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+func (c *Client) FinishPasskeyVerification(ctx context.Context, body FinishPasskeyVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFinishPasskeyVerificationRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6407,6 +6675,140 @@ func NewDeleteMFAFactorRequest(server string, factorId FactorId) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewBeginPasskeyRegistrationRequest constructs an http.Request for the BeginPasskeyRegistration method
+func NewBeginPasskeyRegistrationRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/passkeys/register/begin")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFinishPasskeyRegistrationRequest calls the generic FinishPasskeyRegistration builder with application/json body
+func NewFinishPasskeyRegistrationRequest(server string, body FinishPasskeyRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFinishPasskeyRegistrationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewFinishPasskeyRegistrationRequestWithBody constructs an http.Request for the FinishPasskeyRegistration method, with any body, and a specified content type
+func NewFinishPasskeyRegistrationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/passkeys/register/finish")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBeginPasskeyVerificationRequest constructs an http.Request for the BeginPasskeyVerification method
+func NewBeginPasskeyVerificationRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/passkeys/verify/begin")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFinishPasskeyVerificationRequest calls the generic FinishPasskeyVerification builder with application/json body
+func NewFinishPasskeyVerificationRequest(server string, body FinishPasskeyVerificationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFinishPasskeyVerificationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewFinishPasskeyVerificationRequestWithBody constructs an http.Request for the FinishPasskeyVerification method, with any body, and a specified content type
+func NewFinishPasskeyVerificationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/mfa/passkeys/verify/finish")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9071,6 +9473,96 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /v1/me/mfa/factors/{factorId} (the `DeleteMFAFactor` operationId).
 	DeleteMFAFactorWithResponse(ctx context.Context, factorId FactorId, reqEditors ...RequestEditorFn) (*DeleteMFAFactorResponse, error)
+
+	// BeginPasskeyRegistrationWithResponse Start registering a passkey
+	//
+	// Answers a ceremony id and the options to pass to the browser's
+	// `navigator.credentials.create()` (`{"publicKey": {…}}`, binary
+	// fields in base64url, as `PublicKeyCredential.parseCreationOptionsFromJSON`
+	// takes the `publicKey` member). The passkeys you have are excluded.
+	// Finish within five minutes with
+	// `POST /v1/me/mfa/passkeys/register/finish`. A user who has a factor
+	// already needs a recent MFA check, else 401 `STEP_UP_REQUIRED`; a
+	// server without passkeys configured answers 412.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/begin (the `BeginPasskeyRegistration` operationId).
+	BeginPasskeyRegistrationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*BeginPasskeyRegistrationResponse, error)
+
+	// FinishPasskeyRegistrationWithBodyWithResponse Finish registering a passkey
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+	// answered (as its `toJSON()`) and stores the passkey. The ceremony
+	// finishes once; an unknown, finished or expired one, or a response
+	// that does not verify (another origin, another challenge), is 400.
+	// Registering counts as an MFA check of the token's sign-in; the
+	// first factor also answers ten single-use recovery codes, shown once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+	FinishPasskeyRegistrationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinishPasskeyRegistrationResponse, error)
+
+	// FinishPasskeyRegistrationWithResponse Finish registering a passkey
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+	// answered (as its `toJSON()`) and stores the passkey. The ceremony
+	// finishes once; an unknown, finished or expired one, or a response
+	// that does not verify (another origin, another challenge), is 400.
+	// Registering counts as an MFA check of the token's sign-in; the
+	// first factor also answers ten single-use recovery codes, shown once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+	FinishPasskeyRegistrationWithResponse(ctx context.Context, body FinishPasskeyRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*FinishPasskeyRegistrationResponse, error)
+
+	// BeginPasskeyVerificationWithResponse Start an MFA check with a passkey (step-up)
+	//
+	// Answers a ceremony id and the options to pass to the browser's
+	// `navigator.credentials.get()` (`{"publicKey": {…}}`), allowing your
+	// passkeys. Finish within five minutes with
+	// `POST /v1/me/mfa/passkeys/verify/finish`. Without a passkey, 412.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/begin (the `BeginPasskeyVerification` operationId).
+	BeginPasskeyVerificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*BeginPasskeyVerificationResponse, error)
+
+	// FinishPasskeyVerificationWithBodyWithResponse Pass an MFA check with a passkey (step-up)
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+	// answered (as its `toJSON()`) and records the check for the token's
+	// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+	// the operations that answer 401 `STEP_UP_REQUIRED` without one
+	// succeed with this token. An assertion that does not verify (another
+	// key, another challenge, a signature counter that did not move
+	// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+	// ceremony 400. Failures are rate limited with the other MFA checks
+	// (429 `RATE_LIMITED` with `Retry-After`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+	FinishPasskeyVerificationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinishPasskeyVerificationResponse, error)
+
+	// FinishPasskeyVerificationWithResponse Pass an MFA check with a passkey (step-up)
+	//
+	// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+	// answered (as its `toJSON()`) and records the check for the token's
+	// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+	// the operations that answer 401 `STEP_UP_REQUIRED` without one
+	// succeed with this token. An assertion that does not verify (another
+	// key, another challenge, a signature counter that did not move
+	// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+	// ceremony 400. Failures are rate limited with the other MFA checks
+	// (429 `RATE_LIMITED` with `Retry-After`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+	FinishPasskeyVerificationWithResponse(ctx context.Context, body FinishPasskeyVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*FinishPasskeyVerificationResponse, error)
 
 	// RegenerateRecoveryCodesWithResponse Replace your recovery codes
 	//
@@ -11756,6 +12248,310 @@ func (r DeleteMFAFactorResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteMFAFactorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BeginPasskeyRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasskeyCeremony
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BeginPasskeyRegistrationResponse) GetJSON200() *PasskeyCeremony {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BeginPasskeyRegistrationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BeginPasskeyRegistrationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r BeginPasskeyRegistrationResponse) GetJSON412() *Error {
+	return r.JSON412
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r BeginPasskeyRegistrationResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r BeginPasskeyRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BeginPasskeyRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BeginPasskeyRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BeginPasskeyRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type FinishPasskeyRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *MFAEnrolled
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON201() *MFAEnrolled {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSON412() *Error {
+	return r.JSON412
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r FinishPasskeyRegistrationResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r FinishPasskeyRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FinishPasskeyRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FinishPasskeyRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FinishPasskeyRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BeginPasskeyVerificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasskeyCeremony
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BeginPasskeyVerificationResponse) GetJSON200() *PasskeyCeremony {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BeginPasskeyVerificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BeginPasskeyVerificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r BeginPasskeyVerificationResponse) GetJSON412() *Error {
+	return r.JSON412
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r BeginPasskeyVerificationResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r BeginPasskeyVerificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BeginPasskeyVerificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BeginPasskeyVerificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BeginPasskeyVerificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type FinishPasskeyVerificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MFAVerified
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON200() *MFAVerified {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON412() *Error {
+	return r.JSON412
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r FinishPasskeyVerificationResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r FinishPasskeyVerificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FinishPasskeyVerificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FinishPasskeyVerificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FinishPasskeyVerificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15090,6 +15886,132 @@ func (c *ClientWithResponses) DeleteMFAFactorWithResponse(ctx context.Context, f
 	return ParseDeleteMFAFactorResponse(rsp)
 }
 
+// BeginPasskeyRegistrationWithResponse Start registering a passkey
+//
+// Answers a ceremony id and the options to pass to the browser's
+// `navigator.credentials.create()` (`{"publicKey": {…}}`, binary
+// fields in base64url, as `PublicKeyCredential.parseCreationOptionsFromJSON`
+// takes the `publicKey` member). The passkeys you have are excluded.
+// Finish within five minutes with
+// `POST /v1/me/mfa/passkeys/register/finish`. A user who has a factor
+// already needs a recent MFA check, else 401 `STEP_UP_REQUIRED`; a
+// server without passkeys configured answers 412.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/begin (the `BeginPasskeyRegistration` operationId).
+func (c *ClientWithResponses) BeginPasskeyRegistrationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*BeginPasskeyRegistrationResponse, error) {
+	rsp, err := c.BeginPasskeyRegistration(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBeginPasskeyRegistrationResponse(rsp)
+}
+
+// FinishPasskeyRegistrationWithBodyWithResponse Finish registering a passkey
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+// answered (as its `toJSON()`) and stores the passkey. The ceremony
+// finishes once; an unknown, finished or expired one, or a response
+// that does not verify (another origin, another challenge), is 400.
+// Registering counts as an MFA check of the token's sign-in; the
+// first factor also answers ten single-use recovery codes, shown once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+func (c *ClientWithResponses) FinishPasskeyRegistrationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinishPasskeyRegistrationResponse, error) {
+	rsp, err := c.FinishPasskeyRegistrationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinishPasskeyRegistrationResponse(rsp)
+}
+
+// FinishPasskeyRegistrationWithResponse Finish registering a passkey
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.create()`
+// answered (as its `toJSON()`) and stores the passkey. The ceremony
+// finishes once; an unknown, finished or expired one, or a response
+// that does not verify (another origin, another challenge), is 400.
+// Registering counts as an MFA check of the token's sign-in; the
+// first factor also answers ten single-use recovery codes, shown once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/register/finish (the `FinishPasskeyRegistration` operationId).
+func (c *ClientWithResponses) FinishPasskeyRegistrationWithResponse(ctx context.Context, body FinishPasskeyRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*FinishPasskeyRegistrationResponse, error) {
+	rsp, err := c.FinishPasskeyRegistration(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinishPasskeyRegistrationResponse(rsp)
+}
+
+// BeginPasskeyVerificationWithResponse Start an MFA check with a passkey (step-up)
+//
+// Answers a ceremony id and the options to pass to the browser's
+// `navigator.credentials.get()` (`{"publicKey": {…}}`), allowing your
+// passkeys. Finish within five minutes with
+// `POST /v1/me/mfa/passkeys/verify/finish`. Without a passkey, 412.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/begin (the `BeginPasskeyVerification` operationId).
+func (c *ClientWithResponses) BeginPasskeyVerificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*BeginPasskeyVerificationResponse, error) {
+	rsp, err := c.BeginPasskeyVerification(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBeginPasskeyVerificationResponse(rsp)
+}
+
+// FinishPasskeyVerificationWithBodyWithResponse Pass an MFA check with a passkey (step-up)
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+// answered (as its `toJSON()`) and records the check for the token's
+// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+// the operations that answer 401 `STEP_UP_REQUIRED` without one
+// succeed with this token. An assertion that does not verify (another
+// key, another challenge, a signature counter that did not move
+// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+// ceremony 400. Failures are rate limited with the other MFA checks
+// (429 `RATE_LIMITED` with `Retry-After`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+func (c *ClientWithResponses) FinishPasskeyVerificationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FinishPasskeyVerificationResponse, error) {
+	rsp, err := c.FinishPasskeyVerificationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinishPasskeyVerificationResponse(rsp)
+}
+
+// FinishPasskeyVerificationWithResponse Pass an MFA check with a passkey (step-up)
+//
+// Takes the `PublicKeyCredential` that `navigator.credentials.get()`
+// answered (as its `toJSON()`) and records the check for the token's
+// sign-in, as `POST /v1/me/mfa/verify` does: for five minutes after,
+// the operations that answer 401 `STEP_UP_REQUIRED` without one
+// succeed with this token. An assertion that does not verify (another
+// key, another challenge, a signature counter that did not move
+// forward) is 401 `UNAUTHENTICATED`; an unknown, finished or expired
+// ceremony 400. Failures are rate limited with the other MFA checks
+// (429 `RATE_LIMITED` with `Retry-After`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/mfa/passkeys/verify/finish (the `FinishPasskeyVerification` operationId).
+func (c *ClientWithResponses) FinishPasskeyVerificationWithResponse(ctx context.Context, body FinishPasskeyVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*FinishPasskeyVerificationResponse, error) {
+	rsp, err := c.FinishPasskeyVerification(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFinishPasskeyVerificationResponse(rsp)
+}
+
 // RegenerateRecoveryCodesWithResponse Replace your recovery codes
 //
 // Needs a confirmed factor and a recent MFA check; the old codes stop working.
@@ -17625,6 +18547,250 @@ func ParseDeleteMFAFactorResponse(rsp *http.Response) (*DeleteMFAFactorResponse,
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBeginPasskeyRegistrationResponse parses an HTTP response from a BeginPasskeyRegistrationWithResponse call
+func ParseBeginPasskeyRegistrationResponse(rsp *http.Response) (*BeginPasskeyRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BeginPasskeyRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasskeyCeremony
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseFinishPasskeyRegistrationResponse parses an HTTP response from a FinishPasskeyRegistrationWithResponse call
+func ParseFinishPasskeyRegistrationResponse(rsp *http.Response) (*FinishPasskeyRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FinishPasskeyRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest MFAEnrolled
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBeginPasskeyVerificationResponse parses an HTTP response from a BeginPasskeyVerificationWithResponse call
+func ParseBeginPasskeyVerificationResponse(rsp *http.Response) (*BeginPasskeyVerificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BeginPasskeyVerificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasskeyCeremony
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseFinishPasskeyVerificationResponse parses an HTTP response from a FinishPasskeyVerificationWithResponse call
+func ParseFinishPasskeyVerificationResponse(rsp *http.Response) (*FinishPasskeyVerificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FinishPasskeyVerificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MFAVerified
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
