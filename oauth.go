@@ -34,8 +34,10 @@ type OAuthClient struct {
 	GrantTypes              []string   `json:"grant_types"`
 	Scopes                  []Scope    `json:"scopes"`
 	Public                  bool       `json:"public"`
-	CreatedAt               time.Time  `json:"created_at"`
-	UpdatedAt               time.Time  `json:"updated_at"`
+	// OwnerID is the user who registered the client, if any.
+	OwnerID   string    `json:"owner_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Allows reports whether the client is registered for grant type g.
@@ -170,6 +172,9 @@ type WebSession struct {
 type OAuthStore interface {
 	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
 	FindOAuthClient(ctx context.Context, id string) (*OAuthClient, error)
+	// ListOAuthClientsByOwner returns the clients ownerID registered,
+	// oldest first.
+	ListOAuthClientsByOwner(ctx context.Context, ownerID string) ([]*OAuthClient, error)
 	// RotateOAuthClientSecret replaces the secret's hash, keeping the
 	// current one valid until graceUntil.
 	RotateOAuthClientSecret(ctx context.Context, id string, hash []byte, graceUntil time.Time) (*OAuthClient, error)

@@ -3,7 +3,9 @@ package account
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,12 +225,69 @@ type ClientSecret struct {
 // RotateClientSecret gives an OAuth client a new secret; the old one works
 // for the grace period (oauth_clients:rotate, step-up).
 func (a *Admin) RotateClientSecret(ctx context.Context, clientID string) (*ClientSecret, error) {
-	if err := a.guard(ctx, cairn.PermOAuthClientRotate, true); err != nil {
+	if err := a.guardRotate(ctx); err != nil {
 		return nil, err
 	}
-	if a.OAuthClients == nil || a.NewClientSecret == nil {
-		return nil, cairn.Errorf(cairn.EUNAVAILABLE, "the OAuth server is not running")
+	return a.rotate(ctx, clientID, "")
+}
+
+// RotateUserClientSecret rotates the secret of a confidential client that
+// userID registered: clientID, or, when empty, the one such client the
+// user has (oauth_clients:rotate, step-up).
+func (a *Admin) RotateUserClientSecret(ctx context.Context, userID, clientID string) (*ClientSecret, error) {
+	if err := a.guardRotate(ctx); err != nil {
+		return nil, err
 	}
+	if _, err := a.Users.FindUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	owned, err := a.OAuthClients.ListOAuthClientsByOwner(cairn.SystemContext(ctx), userID)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ownedClient(owned, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return a.rotate(ctx, id, userID)
+}
+
+// ownedClient picks the confidential client to rotate among a user's
+// (public clients have no secret).
+func ownedClient(owned []*cairn.OAuthClient, clientID string) (string, error) {
+	var ids []string
+	for _, c := range owned {
+		if !c.Public {
+			ids = append(ids, c.ID)
+		}
+	}
+	switch {
+	case clientID != "" && slices.Contains(ids, clientID):
+		return clientID, nil
+	case clientID != "":
+		return "", cairn.Errorf(cairn.ENOTFOUND, "the user has no confidential OAuth client with this id")
+	case len(ids) == 0:
+		return "", cairn.Errorf(cairn.ENOTFOUND, "the user has no confidential OAuth client")
+	case len(ids) > 1:
+		return "", cairn.Invalid(map[string]string{"client_id": fmt.Sprintf(
+			"the user has %d confidential OAuth clients: name the one to rotate", len(ids))})
+	}
+	return ids[0], nil
+}
+
+func (a *Admin) guardRotate(ctx context.Context) error {
+	if err := a.guard(ctx, cairn.PermOAuthClientRotate, true); err != nil {
+		return err
+	}
+	if a.OAuthClients == nil || a.NewClientSecret == nil {
+		return cairn.Errorf(cairn.EUNAVAILABLE, "the OAuth server is not running")
+	}
+	return nil
+}
+
+// rotate replaces the client's secret, auditing it against owner (the
+// user whose client it is, when the admin named one).
+func (a *Admin) rotate(ctx context.Context, clientID, owner string) (*ClientSecret, error) {
 	grace := a.ClientSecretGrace
 	if grace == 0 {
 		grace = DefaultClientSecretGrace
@@ -244,7 +303,7 @@ func (a *Admin) RotateClientSecret(ctx context.Context, clientID string) (*Clien
 	if err != nil {
 		return nil, err
 	}
-	if err := a.audit(ctx, "", cairn.AuditOAuthClientRotate, map[string]any{"client_id": c.ID}); err != nil {
+	if err := a.audit(ctx, owner, cairn.AuditOAuthClientRotate, map[string]any{"client_id": c.ID}); err != nil {
 		return nil, err
 	}
 	return &ClientSecret{ClientID: c.ID, Secret: secret, PreviousExpiresAt: until}, nil

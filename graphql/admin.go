@@ -24,12 +24,13 @@ const (
 	opAdminUnfreeze    = "AdminUnfreezeUser"
 	opAdminDelete      = "AdminDeleteUser"
 	opAdminRotate      = "AdminRotateOAuthClient"
+	opAdminRotateUser  = "AdminRotateUserOAuthClient"
 	opAdminSearchAudit = "AdminSearchAudit"
 )
 
 func adminOperations() []string {
 	return []string{opAdminListUsers, opAdminCreateUser, opAdminInvite, opAdminResetPass, opAdminResetMFA,
-		opAdminFreeze, opAdminUnfreeze, opAdminDelete, opAdminRotate, opAdminSearchAudit}
+		opAdminFreeze, opAdminUnfreeze, opAdminDelete, opAdminRotate, opAdminRotateUser, opAdminSearchAudit}
 }
 
 // staffUser resolves a user an admin operation answered: its profile
@@ -196,9 +197,29 @@ func (r *clientSecretResolver) ClientID() string                  { return r.c.C
 func (r *clientSecretResolver) ClientSecret() string              { return r.c.Secret }
 func (r *clientSecretResolver) PreviousSecretExpiresAt() dateTime { return dt(r.c.PreviousExpiresAt) }
 
-func (r *root) AdminRotateOAuthClientSecret(ctx context.Context, args struct{ ClientID string }) (*clientSecretResolver, error) {
-	c, err := idempotent(ctx, r.s, opAdminRotate, nil, args, func() (*account.ClientSecret, error) {
-		return r.s.d.Admin.RotateClientSecret(ctx, args.ClientID)
+type rotateArgs struct {
+	ClientID *string
+	UserID   *graphql.ID
+}
+
+func (r *root) AdminRotateOAuthClientSecret(ctx context.Context, args rotateArgs) (*clientSecretResolver, error) {
+	op := opAdminRotate
+	if args.UserID != nil {
+		op = opAdminRotateUser
+	}
+	c, err := idempotent(ctx, r.s, op, nil, args, func() (*account.ClientSecret, error) {
+		clientID := deref(args.ClientID)
+		if args.UserID == nil {
+			if clientID == "" {
+				return nil, cairn.Invalid(map[string]string{"clientId": "name the client, or the user whose client it is"})
+			}
+			return r.s.d.Admin.RotateClientSecret(ctx, clientID)
+		}
+		userID, err := idOf(*args.UserID, kindUser, "userId")
+		if err != nil {
+			return nil, err
+		}
+		return r.s.d.Admin.RotateUserClientSecret(ctx, userID, clientID)
 	})
 	if err != nil {
 		return nil, err

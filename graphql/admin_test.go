@@ -137,6 +137,11 @@ func TestAdminOperations(t *testing.T) {
 		if err := db.CreateOAuthClient(cairn.SystemContext(context.Background()), client); err != nil {
 			t.Fatal(err)
 		}
+		bobsApp := &cairn.OAuthClient{ID: "bobs-app", Name: "Bob's app", GrantTypes: []string{cairn.GrantClientCredentials},
+			Scopes: []cairn.Scope{cairn.ScopeProfileRead}, SecretHash: []byte("x"), OwnerID: bob.ID}
+		if err := db.CreateOAuthClient(cairn.SystemContext(context.Background()), bobsApp); err != nil {
+			t.Fatal(err)
+		}
 
 		type op struct {
 			name, query string
@@ -159,6 +164,8 @@ func TestAdminOperations(t *testing.T) {
 			{name: "adminDeleteUser", query: `mutation($u: ID!) { adminDeleteUser(userId: $u) }`, vars: map[string]any{"u": gid("User", carol.ID)}, sensitive: true},
 			{name: "adminRotateOAuthClientSecret", query: `mutation { adminRotateOAuthClientSecret(clientId: "app") { clientId clientSecret previousSecretExpiresAt } }`,
 				sensitive: true},
+			{name: "byOwner", query: `mutation($u: ID!) { byOwner: adminRotateOAuthClientSecret(userId: $u) { clientId clientSecret } }`,
+				vars: map[string]any{"u": gid("User", bob.ID)}, sensitive: true},
 		}
 		results := map[string]json.RawMessage{}
 		for _, o := range ops {
@@ -213,6 +220,9 @@ func TestAdminOperations(t *testing.T) {
 		if json.Unmarshal(results["adminRotateOAuthClientSecret"], &rotated); rotated.ClientID != "app" || rotated.ClientSecret == "" ||
 			time.Until(rotated.PreviousSecretExpiresAt) < 23*time.Hour {
 			t.Errorf("rotate: %s", results["adminRotateOAuthClientSecret"])
+		}
+		if json.Unmarshal(results["byOwner"], &rotated); rotated.ClientID != "bobs-app" || rotated.ClientSecret == "" {
+			t.Errorf("rotate Bob's client: %s", results["byOwner"])
 		}
 		// The effects: Ada has no factor left, Carol is gone.
 		if fs, err := db.MFAFactors(cairn.SystemContext(context.Background()), ada.ID); err != nil || len(fs) != 0 {

@@ -123,6 +123,15 @@ func (s *Server) AdminRotateOAuthClient(ctx context.Context, req api.AdminRotate
 		PreviousSecretExpiresAt: c.PreviousExpiresAt}, nil
 }
 
+func (s *Server) AdminRotateUserOAuthClient(ctx context.Context, req api.AdminRotateUserOAuthClientRequestObject) (api.AdminRotateUserOAuthClientResponseObject, error) {
+	c, err := s.admin.RotateUserClientSecret(ctx, req.UserId, deref(req.Body.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	return api.AdminRotateUserOAuthClient200JSONResponse{ClientId: c.ClientID, ClientSecret: c.Secret,
+		PreviousSecretExpiresAt: c.PreviousExpiresAt}, nil
+}
+
 func (s *Server) AdminSearchAudit(ctx context.Context, req api.AdminSearchAuditRequestObject) (api.AdminSearchAuditResponseObject, error) {
 	p := req.Params
 	page, err := pageRequest(p.Cursor, p.Limit)

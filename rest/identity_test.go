@@ -166,8 +166,13 @@ func TestPermissionMatrix(t *testing.T) {
 			target := owner.ID
 			if adminOp {
 				// A user of its own for each admin route: freezing or deleting
-				// it disturbs no other route.
+				// it disturbs no other route. It registered an OAuth client
+				// (for rotate-oauth-client).
 				target = e.user("target-" + strings.NewReplacer("/", "-", " ", "-", "{", "", "}", "").Replace(o.pattern) + "@example.com").ID
+				if err := db.CreateOAuthClient(sys, &cairn.OAuthClient{Name: "app of " + target, OwnerID: target, SecretHash: []byte("x"),
+					GrantTypes: []string{cairn.GrantClientCredentials}, Scopes: []cairn.Scope{cairn.ScopeProfileRead}}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			url := param.ReplaceAllStringFunc(path, func(p string) string {
 				name := p[1 : len(p)-1]
@@ -389,5 +394,74 @@ func TestMFAGuessingIsLimited(t *testing.T) {
 			}
 		}
 		t.Fatal("ten wrong codes in a row were never limited")
+	})
+}
+
+// TestRotateUserOAuthClient: an admin rotates the client a user
+// registered, named or (when the user has one) found; another user's
+// client, a public one, a user without clients are 404; several without a
+// name are 400; the action needs a recent MFA check and is audited
+// against the user.
+func TestRotateUserOAuthClient(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newIdentityEnv(t, db)
+		admin := e.user("root@example.com", cairn.RoleAdmin)
+		tok := e.token(admin, time.Hour, cairn.KnownScopes...)
+		e.enroll(tok)
+		bob, carol := e.user("bob@example.com"), e.user("carol@example.com")
+		sys := cairn.SystemContext(context.Background())
+		for _, c := range []struct {
+			id, owner string
+			public    bool
+		}{{"b1", bob.ID, false}, {"c1", carol.ID, false}, {"c2", carol.ID, false}, {"cp", carol.ID, true}, {"x", "", false}} {
+			cl := &cairn.OAuthClient{ID: c.id, Name: c.id, GrantTypes: []string{cairn.GrantAuthorizationCode},
+				Scopes: []cairn.Scope{cairn.ScopeProfileRead}, RedirectURIs: []string{"https://app.example/cb"},
+				Public: c.public, OwnerID: c.owner}
+			if !c.public {
+				cl.SecretHash = []byte("old-" + c.id)
+			}
+			if err := db.CreateOAuthClient(sys, cl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rotate := func(userID, body string, status int, code string) string {
+			t.Helper()
+			var out struct {
+				ClientID     string `json:"client_id"`
+				ClientSecret string `json:"client_secret"`
+				Error        struct{ Code string }
+			}
+			resp := e.doJSON("POST", "/v1/admin/users/"+userID+"/rotate-oauth-client", tok, body, &out)
+			if resp.StatusCode != status || out.Error.Code != code || (status == 200 && out.ClientSecret == "") {
+				t.Fatalf("rotate %s %s: %d %+v, want %d %s", userID, body, resp.StatusCode, out, status, code)
+			}
+			return out.ClientID
+		}
+		if id := rotate(bob.ID, "{}", 200, ""); id != "b1" {
+			t.Errorf("Bob's one client: rotated %q", id)
+		}
+		rotate(carol.ID, "{}", 400, cairn.EVALIDATION) // two confidential clients: which?
+		if id := rotate(carol.ID, `{"client_id":"c2"}`, 200, ""); id != "c2" {
+			t.Errorf("Carol's named client: rotated %q", id)
+		}
+		rotate(carol.ID, `{"client_id":"b1"}`, 404, cairn.ENOTFOUND) // Bob's
+		rotate(carol.ID, `{"client_id":"cp"}`, 404, cairn.ENOTFOUND) // public: no secret
+		rotate(admin.ID, "{}", 404, cairn.ENOTFOUND)                 // owns none
+		rotate("no-such-user", "{}", 404, cairn.ENOTFOUND)
+		for id, rotated := range map[string]bool{"b1": true, "c1": false, "c2": true, "x": false} {
+			c, err := db.FindOAuthClient(sys, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(c.SecretHash) != "old-"+id; got != rotated {
+				t.Errorf("client %s rotated: %v, want %v", id, got, rotated)
+			}
+		}
+		page, err := db.SearchAudit(sys, cairn.AuditFilter{UserID: carol.ID, Action: cairn.AuditOAuthClientRotate})
+		if err != nil || len(page.Data) != 1 || page.Data[0].ActorID != admin.ID {
+			t.Errorf("audit of Carol's rotation: %+v %v", page, err)
+		}
+		e.advance(6 * time.Minute)
+		rotate(bob.ID, "{}", 401, cairn.ESTEPUPREQUIRED)
 	})
 }

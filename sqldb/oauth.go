@@ -109,13 +109,15 @@ func nullString(s string) any {
 }
 
 const oauthClientColumns = `id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
-	redirect_uris, grant_types, scopes, public, created_at, updated_at`
+	redirect_uris, grant_types, scopes, public, owner_id, created_at, updated_at`
 
 func scanOAuthClient(s interface{ Scan(...any) error }) (*cairn.OAuthClient, error) {
 	var c cairn.OAuthClient
 	var redirects, grants, scopes string
+	var owner sql.NullString
 	err := s.Scan(&c.ID, &c.Name, &c.SecretHash, &c.PreviousSecretHash, tmp(&c.PreviousSecretExpiresAt),
-		&redirects, &grants, &scopes, &c.Public, tm(&c.CreatedAt), tm(&c.UpdatedAt))
+		&redirects, &grants, &scopes, &c.Public, &owner, tm(&c.CreatedAt), tm(&c.UpdatedAt))
+	c.OwnerID = owner.String
 	c.RedirectURIs = splitSpaces[string](redirects)
 	c.GrantTypes = splitSpaces[string](grants)
 	c.Scopes = splitSpaces[cairn.Scope](scopes)
@@ -136,10 +138,10 @@ func (db *DB) CreateOAuthClient(ctx context.Context, c *cairn.OAuthClient) error
 	now := db.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := db.ow(ctx).ExecContext(ctx, `INSERT INTO oauth_clients
-		(id, name, secret_hash, redirect_uris, grant_types, scopes, public, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		(id, name, secret_hash, redirect_uris, grant_types, scopes, public, owner_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.Name, c.SecretHash, joinSpaces(c.RedirectURIs), joinSpaces(c.GrantTypes), joinSpaces(c.Scopes),
-		c.Public, db.t(c.CreatedAt), db.t(c.UpdatedAt))
+		c.Public, nullString(c.OwnerID), db.t(c.CreatedAt), db.t(c.UpdatedAt))
 	return db.translate(err)
 }
 
@@ -154,6 +156,29 @@ func (db *DB) FindOAuthClient(ctx context.Context, id string) (*cairn.OAuthClien
 		return nil, db.translate(err)
 	}
 	return c, nil
+}
+
+// ListOAuthClientsByOwner returns the clients ownerID registered, oldest
+// first.
+func (db *DB) ListOAuthClientsByOwner(ctx context.Context, ownerID string) ([]*cairn.OAuthClient, error) {
+	if err := system(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.or(ctx).QueryContext(ctx, "SELECT "+oauthClientColumns+
+		" FROM oauth_clients WHERE owner_id = $1 ORDER BY created_at, id", ownerID)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	var out []*cairn.OAuthClient
+	for rows.Next() {
+		c, err := scanOAuthClient(rows)
+		if err != nil {
+			return nil, db.translate(err)
+		}
+		out = append(out, c)
+	}
+	return out, db.translate(rows.Err())
 }
 
 // RotateOAuthClientSecret sets a new secret hash; the current one becomes

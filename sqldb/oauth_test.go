@@ -45,6 +45,25 @@ func TestOAuthClients(t *testing.T) {
 		}
 		_, err = db.RotateOAuthClientSecret(sys, "no-such-client", []byte("h"), grace)
 		wantCode(t, err, cairn.ENOTFOUND)
+
+		// Clients a user registered, oldest first; none of another's.
+		other := mustUser(t, db, "bob@example.com")
+		for _, id := range []string{"ada-1", "ada-2"} {
+			if err := db.CreateOAuthClient(sys, &cairn.OAuthClient{ID: id, Name: id, OwnerID: u.ID,
+				GrantTypes: []string{cairn.GrantClientCredentials}, Scopes: []cairn.Scope{cairn.ScopeProfileRead}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		owned, err := db.ListOAuthClientsByOwner(sys, u.ID)
+		if err != nil || len(owned) != 2 || owned[0].ID != "ada-1" || owned[1].ID != "ada-2" || owned[0].OwnerID != u.ID {
+			t.Fatalf("Ada's clients: %+v, %v", owned, err)
+		}
+		if owned, err := db.ListOAuthClientsByOwner(sys, other.ID); err != nil || len(owned) != 0 {
+			t.Fatalf("Bob's clients: %+v, %v", owned, err)
+		}
+		if _, err := db.ListOAuthClientsByOwner(as(u.ID), u.ID); cairn.ErrorCode(err) != cairn.EFORBIDDEN {
+			t.Fatalf("a user listed clients: %v", err)
+		}
 	})
 }
 

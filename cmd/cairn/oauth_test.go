@@ -65,6 +65,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 			type client struct {
 				ClientID     string `json:"client_id"`
 				ClientSecret string `json:"client_secret"`
+				OwnerID      string `json:"owner_id"`
 			}
 			create := func(args ...string) (client, int) {
 				out, code := cli(t, context.Background(), "", append(append([]string{"oauth-client", "create"}, args...), storage...)...)
@@ -80,6 +81,17 @@ func TestOAuthEndToEnd(t *testing.T) {
 			}
 			if _, code := create("--grant-types", "client_credentials", "--scopes", "export"); code != 1 {
 				t.Errorf("no name: exit %d", code)
+			}
+			if _, code := create("--name", "Nobody's", "--grant-types", "client_credentials", "--scopes", "export",
+				"--owner", "nobody@example.com"); code != 1 {
+				t.Errorf("an unknown owner: exit %d", code)
+			}
+			// A client Ada registered, named by her email or her id.
+			for _, owner := range []string{"ada@example.com", ada.ID} {
+				own, code := create("--name", "Ada's tool", "--grant-types", "client_credentials", "--scopes", "export", "--owner", owner)
+				if code != 0 || own.OwnerID != ada.ID {
+					t.Errorf("--owner %s: %d %+v", owner, code, own)
+				}
 			}
 
 			// Authorization code with PKCE, signing in and consenting through

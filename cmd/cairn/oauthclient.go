@@ -26,7 +26,7 @@ import (
 // secret (confidential clients), which is shown only this once.
 func cmdOAuthClientCreate(ctx context.Context, e env, args []string) error {
 	var c Config
-	var name, grants, scopes, redirects string
+	var name, grants, scopes, redirects, owner string
 	var public bool
 	fs := flag.NewFlagSet("oauth-client create", flag.ContinueOnError)
 	c.storageFlags(fs)
@@ -35,6 +35,7 @@ func cmdOAuthClientCreate(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&scopes, "scopes", "", `space-separated scopes the client may ask for, e.g. "activity:read offline_access"`)
 	fs.StringVar(&redirects, "redirect-uri", "", "redirect URI, matched exactly (space-separated for several)")
 	fs.BoolVar(&public, "public", false, "a public client (no secret; must use PKCE)")
+	fs.StringVar(&owner, "owner", "", "the email or id of the user who registered the client (admins can then rotate it as theirs)")
 	if err := c.parse(fs, args, e.getenv); err != nil {
 		return err
 	}
@@ -56,11 +57,19 @@ func cmdOAuthClientCreate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if owner != "" {
+		if client.OwnerID, err = findUserID(ctx, s, owner); err != nil {
+			return fmt.Errorf("--owner: %w", err)
+		}
+	}
 	if err := s.CreateOAuthClient(cairn.SystemContext(ctx), client); err != nil {
 		return err
 	}
 	out := map[string]any{"client_id": client.ID, "name": client.Name, "grant_types": client.GrantTypes,
 		"scopes": client.Scopes, "redirect_uris": client.RedirectURIs, "public": client.Public}
+	if client.OwnerID != "" {
+		out["owner_id"] = client.OwnerID
+	}
 	if secret != "" {
 		out["client_secret"] = secret
 	}
@@ -183,4 +192,20 @@ func oauthSecret(ctx context.Context, c *Config, s *store) ([]byte, error) {
 		return nil, fmt.Errorf("oauth secret: %w", err)
 	}
 	return candidate, nil
+}
+
+// findUserID resolves a user named by email or id.
+func findUserID(ctx context.Context, s *store, emailOrID string) (string, error) {
+	sys := cairn.SystemContext(ctx)
+	find := s.FindUser
+	if strings.Contains(emailOrID, "@") {
+		find = s.FindUserByEmail
+	}
+	u, err := find(sys, emailOrID)
+	if cairn.ErrorCode(err) == cairn.ENOTFOUND {
+		return "", errors.New("no user " + emailOrID)
+	} else if err != nil {
+		return "", err
+	}
+	return u.ID, nil
 }

@@ -1401,6 +1401,12 @@ type ReplayResult struct {
 	Replayed int `json:"replayed"`
 }
 
+// RotateUserOAuthClientInput defines model for RotateUserOAuthClientInput.
+type RotateUserOAuthClientInput struct {
+	// ClientId Which of the user's clients; optional when they own one.
+	ClientId *string `json:"client_id,omitempty"`
+}
+
 // Route defines model for Route.
 type Route struct {
 	ActivityId string `json:"activity_id"`
@@ -2396,6 +2402,9 @@ type PutActivitySummaryJSONRequestBody = SummaryInput
 // AdminCreateUserJSONRequestBody defines body for AdminCreateUser for application/json ContentType.
 type AdminCreateUserJSONRequestBody = AdminUserInput
 
+// AdminRotateUserOAuthClientJSONRequestBody defines body for AdminRotateUserOAuthClient for application/json ContentType.
+type AdminRotateUserOAuthClientJSONRequestBody = RotateUserOAuthClientInput
+
 // UpdateDeviceJSONRequestBody defines body for UpdateDevice for application/json ContentType.
 type UpdateDeviceJSONRequestBody = DevicePatch
 
@@ -2512,6 +2521,9 @@ type ServerInterface interface {
 	// AdminResetPassword Mail a password reset
 	// (POST /v1/admin/users/{userId}/reset-password)
 	AdminResetPassword(w http.ResponseWriter, r *http.Request, userId UserId)
+	// AdminRotateUserOAuthClient Rotate the secret of an OAuth client a user registered
+	// (POST /v1/admin/users/{userId}/rotate-oauth-client)
+	AdminRotateUserOAuthClient(w http.ResponseWriter, r *http.Request, userId UserId)
 	// AdminUnfreezeUser Unfreeze a user
 	// (POST /v1/admin/users/{userId}/unfreeze)
 	AdminUnfreezeUser(w http.ResponseWriter, r *http.Request, userId UserId)
@@ -3773,6 +3785,32 @@ func (siw *ServerInterfaceWrapper) AdminResetPassword(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdminResetPassword(w, r, userId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminRotateUserOAuthClient operation middleware
+func (siw *ServerInterfaceWrapper) AdminRotateUserOAuthClient(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", r.PathValue("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "userId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminRotateUserOAuthClient(w, r, userId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6285,6 +6323,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/mfa/reset", wrapper.AdminResetMFA)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/freeze", wrapper.AdminFreezeUser)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/unfreeze", wrapper.AdminUnfreezeUser)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/rotate-oauth-client", wrapper.AdminRotateUserOAuthClient)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/oauth-clients/{clientId}/rotate-secret", wrapper.AdminRotateOAuthClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/audit", wrapper.AdminSearchAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/connections", wrapper.ListConnections)
@@ -8558,6 +8597,102 @@ type AdminResetPassworddefaultJSONResponse struct {
 }
 
 func (response AdminResetPassworddefaultJSONResponse) VisitAdminResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClientRequestObject struct {
+	UserId UserId `json:"userId"`
+	Body   *AdminRotateUserOAuthClientJSONRequestBody
+}
+
+type AdminRotateUserOAuthClientResponseObject interface {
+	VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error
+}
+
+type AdminRotateUserOAuthClient200JSONResponse OAuthClientSecret
+
+func (response AdminRotateUserOAuthClient200JSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClient400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminRotateUserOAuthClient400JSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClient401JSONResponse Error
+
+func (response AdminRotateUserOAuthClient401JSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClient403JSONResponse Error
+
+func (response AdminRotateUserOAuthClient403JSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClient404JSONResponse Error
+
+func (response AdminRotateUserOAuthClient404JSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminRotateUserOAuthClientdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminRotateUserOAuthClientdefaultJSONResponse) VisitAdminRotateUserOAuthClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13296,6 +13431,9 @@ type StrictServerInterface interface {
 	// AdminResetPassword Mail a password reset
 	// (POST /v1/admin/users/{userId}/reset-password)
 	AdminResetPassword(ctx context.Context, request AdminResetPasswordRequestObject) (AdminResetPasswordResponseObject, error)
+	// AdminRotateUserOAuthClient Rotate the secret of an OAuth client a user registered
+	// (POST /v1/admin/users/{userId}/rotate-oauth-client)
+	AdminRotateUserOAuthClient(ctx context.Context, request AdminRotateUserOAuthClientRequestObject) (AdminRotateUserOAuthClientResponseObject, error)
 	// AdminUnfreezeUser Unfreeze a user
 	// (POST /v1/admin/users/{userId}/unfreeze)
 	AdminUnfreezeUser(ctx context.Context, request AdminUnfreezeUserRequestObject) (AdminUnfreezeUserResponseObject, error)
@@ -14139,6 +14277,39 @@ func (sh *strictHandler) AdminResetPassword(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AdminResetPasswordResponseObject); ok {
 		if err := validResponse.VisitAdminResetPasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminRotateUserOAuthClient operation middleware
+func (sh *strictHandler) AdminRotateUserOAuthClient(w http.ResponseWriter, r *http.Request, userId UserId) {
+	var request AdminRotateUserOAuthClientRequestObject
+
+	request.UserId = userId
+
+	var body AdminRotateUserOAuthClientJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminRotateUserOAuthClient(ctx, request.(AdminRotateUserOAuthClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminRotateUserOAuthClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminRotateUserOAuthClientResponseObject); ok {
+		if err := validResponse.VisitAdminRotateUserOAuthClientResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1399,6 +1399,12 @@ type ReplayResult struct {
 	Replayed int `json:"replayed"`
 }
 
+// RotateUserOAuthClientInput defines model for RotateUserOAuthClientInput.
+type RotateUserOAuthClientInput struct {
+	// ClientId Which of the user's clients; optional when they own one.
+	ClientId *string `json:"client_id,omitempty"`
+}
+
 // Route defines model for Route.
 type Route struct {
 	ActivityId string `json:"activity_id"`
@@ -2394,6 +2400,9 @@ type PutActivitySummaryJSONRequestBody = SummaryInput
 // AdminCreateUserJSONRequestBody defines body for AdminCreateUser for application/json ContentType.
 type AdminCreateUserJSONRequestBody = AdminUserInput
 
+// AdminRotateUserOAuthClientJSONRequestBody defines body for AdminRotateUserOAuthClient for application/json ContentType.
+type AdminRotateUserOAuthClientJSONRequestBody = RotateUserOAuthClientInput
+
 // UpdateDeviceJSONRequestBody defines body for UpdateDevice for application/json ContentType.
 type UpdateDeviceJSONRequestBody = DevicePatch
 
@@ -2769,6 +2778,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/admin/users/{userId}/reset-password (the `AdminResetPassword` operationId).
 	AdminResetPassword(ctx context.Context, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRotateUserOAuthClientWithBody Rotate the secret of an OAuth client a user registered
+	//
+	// For the partner developer who lost their client secret: rotates the
+	// confidential client the user owns (body `{}`; `cairn oauth-client create
+	// --owner`), or, when they own several, the one `client_id` names
+	// (400 naming `client_id` without it). 404 when the user owns no such
+	// client. Answers the new secret, once; the previous one keeps working
+	// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+	// a recent MFA check; audited against the user.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+	AdminRotateUserOAuthClientWithBody(ctx context.Context, userId UserId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRotateUserOAuthClient Rotate the secret of an OAuth client a user registered
+	//
+	// For the partner developer who lost their client secret: rotates the
+	// confidential client the user owns (body `{}`; `cairn oauth-client create
+	// --owner`), or, when they own several, the one `client_id` names
+	// (400 naming `client_id` without it). 404 when the user owns no such
+	// client. Answers the new secret, once; the previous one keeps working
+	// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+	// a recent MFA check; audited against the user.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+	AdminRotateUserOAuthClient(ctx context.Context, userId UserId, body AdminRotateUserOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminUnfreezeUser Unfreeze a user
 	//
@@ -3845,6 +3884,56 @@ func (c *Client) AdminResetMFA(ctx context.Context, userId UserId, reqEditors ..
 // Corresponds with POST /v1/admin/users/{userId}/reset-password (the `AdminResetPassword` operationId).
 func (c *Client) AdminResetPassword(ctx context.Context, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminResetPasswordRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRotateUserOAuthClientWithBody Rotate the secret of an OAuth client a user registered
+//
+// For the partner developer who lost their client secret: rotates the
+// confidential client the user owns (body `{}`; `cairn oauth-client create
+// --owner`), or, when they own several, the one `client_id` names
+// (400 naming `client_id` without it). 404 when the user owns no such
+// client. Answers the new secret, once; the previous one keeps working
+// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+// a recent MFA check; audited against the user.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+func (c *Client) AdminRotateUserOAuthClientWithBody(ctx context.Context, userId UserId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRotateUserOAuthClientRequestWithBody(c.Server, userId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRotateUserOAuthClient Rotate the secret of an OAuth client a user registered
+//
+// For the partner developer who lost their client secret: rotates the
+// confidential client the user owns (body `{}`; `cairn oauth-client create
+// --owner`), or, when they own several, the one `client_id` names
+// (400 naming `client_id` without it). 404 when the user owns no such
+// client. Answers the new secret, once; the previous one keeps working
+// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+// a recent MFA check; audited against the user.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+func (c *Client) AdminRotateUserOAuthClient(ctx context.Context, userId UserId, body AdminRotateUserOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRotateUserOAuthClientRequest(c.Server, userId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6326,6 +6415,53 @@ func NewAdminResetPasswordRequest(server string, userId UserId) (*http.Request, 
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewAdminRotateUserOAuthClientRequest calls the generic AdminRotateUserOAuthClient builder with application/json body
+func NewAdminRotateUserOAuthClientRequest(server string, userId UserId, body AdminRotateUserOAuthClientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminRotateUserOAuthClientRequestWithBody(server, userId, "application/json", bodyReader)
+}
+
+// NewAdminRotateUserOAuthClientRequestWithBody constructs an http.Request for the AdminRotateUserOAuthClient method, with any body, and a specified content type
+func NewAdminRotateUserOAuthClientRequestWithBody(server string, userId UserId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/users/%s/rotate-oauth-client", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9400,6 +9536,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/admin/users/{userId}/reset-password (the `AdminResetPassword` operationId).
 	AdminResetPasswordWithResponse(ctx context.Context, userId UserId, reqEditors ...RequestEditorFn) (*AdminResetPasswordResponse, error)
 
+	// AdminRotateUserOAuthClientWithBodyWithResponse Rotate the secret of an OAuth client a user registered
+	//
+	// For the partner developer who lost their client secret: rotates the
+	// confidential client the user owns (body `{}`; `cairn oauth-client create
+	// --owner`), or, when they own several, the one `client_id` names
+	// (400 naming `client_id` without it). 404 when the user owns no such
+	// client. Answers the new secret, once; the previous one keeps working
+	// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+	// a recent MFA check; audited against the user.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+	AdminRotateUserOAuthClientWithBodyWithResponse(ctx context.Context, userId UserId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateUserOAuthClientResponse, error)
+
+	// AdminRotateUserOAuthClientWithResponse Rotate the secret of an OAuth client a user registered
+	//
+	// For the partner developer who lost their client secret: rotates the
+	// confidential client the user owns (body `{}`; `cairn oauth-client create
+	// --owner`), or, when they own several, the one `client_id` names
+	// (400 naming `client_id` without it). 404 when the user owns no such
+	// client. Answers the new secret, once; the previous one keeps working
+	// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+	// a recent MFA check; audited against the user.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+	AdminRotateUserOAuthClientWithResponse(ctx context.Context, userId UserId, body AdminRotateUserOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateUserOAuthClientResponse, error)
+
 	// AdminUnfreezeUserWithResponse Unfreeze a user
 	//
 	// Needs `users:freeze`.
@@ -11751,6 +11917,82 @@ func (r AdminResetPasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRotateUserOAuthClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuthClientSecret
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSON200() *OAuthClientSecret {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r AdminRotateUserOAuthClientResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRotateUserOAuthClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRotateUserOAuthClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRotateUserOAuthClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRotateUserOAuthClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15764,6 +16006,48 @@ func (c *ClientWithResponses) AdminResetPasswordWithResponse(ctx context.Context
 	return ParseAdminResetPasswordResponse(rsp)
 }
 
+// AdminRotateUserOAuthClientWithBodyWithResponse Rotate the secret of an OAuth client a user registered
+//
+// For the partner developer who lost their client secret: rotates the
+// confidential client the user owns (body `{}`; `cairn oauth-client create
+// --owner`), or, when they own several, the one `client_id` names
+// (400 naming `client_id` without it). 404 when the user owns no such
+// client. Answers the new secret, once; the previous one keeps working
+// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+// a recent MFA check; audited against the user.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+func (c *ClientWithResponses) AdminRotateUserOAuthClientWithBodyWithResponse(ctx context.Context, userId UserId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRotateUserOAuthClientResponse, error) {
+	rsp, err := c.AdminRotateUserOAuthClientWithBody(ctx, userId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRotateUserOAuthClientResponse(rsp)
+}
+
+// AdminRotateUserOAuthClientWithResponse Rotate the secret of an OAuth client a user registered
+//
+// For the partner developer who lost their client secret: rotates the
+// confidential client the user owns (body `{}`; `cairn oauth-client create
+// --owner`), or, when they own several, the one `client_id` names
+// (400 naming `client_id` without it). 404 when the user owns no such
+// client. Answers the new secret, once; the previous one keeps working
+// until `previous_secret_expires_at`. Needs `oauth_clients:rotate` and
+// a recent MFA check; audited against the user.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/users/{userId}/rotate-oauth-client (the `AdminRotateUserOAuthClient` operationId).
+func (c *ClientWithResponses) AdminRotateUserOAuthClientWithResponse(ctx context.Context, userId UserId, body AdminRotateUserOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRotateUserOAuthClientResponse, error) {
+	rsp, err := c.AdminRotateUserOAuthClient(ctx, userId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRotateUserOAuthClientResponse(rsp)
+}
+
 // AdminUnfreezeUserWithResponse Unfreeze a user
 //
 // Needs `users:freeze`.
@@ -18125,6 +18409,67 @@ func ParseAdminResetPasswordResponse(rsp *http.Response) (*AdminResetPasswordRes
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRotateUserOAuthClientResponse parses an HTTP response from a AdminRotateUserOAuthClientWithResponse call
+func ParseAdminRotateUserOAuthClientResponse(rsp *http.Response) (*AdminRotateUserOAuthClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRotateUserOAuthClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuthClientSecret
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error
