@@ -72,13 +72,16 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *cairn.Event) error {
 	}
 	// The user's endpoints, and the endpoints of the clients the user
 	// consents to (with the consent's scopes; NULL for the user's own).
-	// Both halves are index lookups: webhook_endpoints_user_created,
-	// the consents' primary key and webhook_endpoints_client_created.
+	// Both halves are index lookups: webhook_endpoints_user, then the
+	// consents' primary key and webhook_endpoints_client_created. (An
+	// endpoint with a client_id has no user_id, by constraint: testing
+	// user_id IS NULL here would lead the planners to scan every client's
+	// endpoints instead.)
 	rows, err := tx.tx.QueryContext(ctx, `SELECT id, event_types, NULL FROM webhook_endpoints
 		WHERE user_id = $1 AND enabled = TRUE
 		UNION ALL
 		SELECT e.id, e.event_types, c.scopes FROM oauth_consents c
-		JOIN webhook_endpoints e ON e.client_id = c.client_id AND e.user_id IS NULL AND e.enabled = TRUE
+		JOIN webhook_endpoints e ON e.client_id = c.client_id AND e.enabled = TRUE
 		WHERE c.user_id = $1 AND c.revoked_at IS NULL`, ev.UserID)
 	if err != nil {
 		return db.translate(err)

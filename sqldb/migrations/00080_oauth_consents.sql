@@ -12,6 +12,11 @@
 -- of an event).
 
 -- +goose Up
+{{if eq .DIALECT "postgres"}}
+-- Ids sort and compare bytewise ({{.ID}}): the fan-out joins client_id to
+-- oauth_consents.client_id, which a default-collation index cannot serve.
+ALTER TABLE webhook_endpoints ALTER COLUMN client_id TYPE {{.ID}};
+{{end}}
 CREATE TABLE oauth_consents (
     user_id    {{.ID}} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     client_id  {{.ID}} NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
@@ -49,6 +54,7 @@ END;
 -- +goose Down
 {{if eq .DIALECT "postgres"}}
 ALTER TABLE webhook_endpoints DROP CONSTRAINT webhook_endpoints_one_owner;
+ALTER TABLE webhook_endpoints ALTER COLUMN client_id TYPE TEXT COLLATE "default";
 {{else}}
 DROP TRIGGER webhook_endpoints_one_owner_update;
 DROP TRIGGER webhook_endpoints_one_owner_insert;
