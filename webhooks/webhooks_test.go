@@ -719,3 +719,46 @@ func postgresOpen(url string) (*sqldb.DB, interface{ Close() }, error) {
 	db, pool, err := postgres.Open(context.Background(), url)
 	return db, pool, err
 }
+
+// TestRetention: the retention job deletes a delivered delivery and its
+// event once past retention, keeps an event whose delivery is still
+// pending (with that delivery), and deletes nothing recent.
+func TestRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db, webhooks.Config{AllowPrivate: true, RetrySchedule: []time.Duration{time.Hour},
+			EventRetention: 30 * 24 * time.Hour, DeliveryRetention: 30 * 24 * time.Hour})
+		ok, failing := newReceiver(t), newReceiver(t)
+		failing.setAnswer(func(int) int { return 503 })
+		delivered := e.endpoint(ok.URL, cairn.EventActivityCreated)
+		pending := e.endpoint(failing.URL, cairn.EventActivityDeleted)
+		a := e.activity("run")
+		if err := e.db.SoftDeleteActivity(e.ctx, a.ID, cairn.EventActivityDeleted); err != nil {
+			t.Fatal(err)
+		}
+		ok.next(t)
+		failing.next(t)
+		e.eventually("one delivered, one waiting for its retry", func() bool {
+			p := e.deliveries(pending, cairn.DeliveryPending)
+			return len(e.deliveries(delivered, cairn.DeliveryDelivered)) == 1 && len(p) == 1 && p[0].AttemptCount == 1
+		})
+		job := e.svc.Retention()
+		if events, deliveries, err := job.Purge(context.Background()); err != nil || events+deliveries != 0 {
+			t.Fatalf("recent rows purged: %d events, %d deliveries, %v", events, deliveries, err)
+		}
+		e.offset.Store(int64(31 * 24 * time.Hour))
+		events, deliveries, err := job.Purge(context.Background())
+		if err != nil || events != 1 || deliveries != 1 {
+			t.Fatalf("purged %d events and %d deliveries (%v), want 1 and 1", events, deliveries, err)
+		}
+		left, err := db.ListEvents(e.ctx, cairn.EventFilter{})
+		if err != nil || len(left.Data) != 1 || left.Data[0].Type != cairn.EventActivityDeleted {
+			t.Errorf("events left: %+v %v", left, err)
+		}
+		if got := e.deliveries(delivered, ""); len(got) != 0 {
+			t.Errorf("delivered deliveries left: %+v", got)
+		}
+		if got := e.deliveries(pending, cairn.DeliveryPending); len(got) != 1 {
+			t.Errorf("the pending delivery: %+v", got)
+		}
+	})
+}
