@@ -508,20 +508,27 @@ func (tx *Tx) disableEndpoint(ctx context.Context, id, reason string) (bool, err
 	db := tx.db
 	now := db.t(db.now())
 	var user sql.NullString
+	var client string
 	err := tx.tx.QueryRowContext(ctx, `UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1, updated_at = $2
-		WHERE id = $3 AND enabled = TRUE RETURNING user_id`, reason, now, id).Scan(&user)
+		WHERE id = $3 AND enabled = TRUE RETURNING user_id, client_id`, reason, now, id).Scan(&user, &client)
 	if err == sql.ErrNoRows {
 		return false, nil
 	} else if err != nil {
 		return false, db.translate(err)
 	}
+	// A client's endpoint has no user to tell: the audit entry names the
+	// client.
 	if user.Valid {
 		ev := cairn.WebhookDisabledEvent(user.String, id, reason)
 		if err := tx.AppendEvent(ctx, &ev); err != nil {
 			return false, err
 		}
 	}
-	details, _ := json.Marshal(map[string]string{"webhook_id": id, "reason": reason})
+	fields := map[string]string{"webhook_id": id, "reason": reason}
+	if client != "" {
+		fields["client_id"] = client
+	}
+	details, _ := json.Marshal(fields)
 	err = tx.RecordAudit(ctx, &cairn.AuditEntry{ActorID: cairn.AuditSystem, UserID: user.String,
 		Action: cairn.AuditWebhookDisable, Details: details})
 	return err == nil, err

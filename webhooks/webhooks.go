@@ -1,4 +1,6 @@
-// Package webhooks delivers cairn's events to the URLs users register:
+// Package webhooks delivers cairn's events to the URLs users and OAuth
+// clients register (a client's endpoints receive the events of the users
+// who consented to it):
 // Standard Webhooks signatures, an HTTP client guarded against server-side
 // request forgery, River jobs with a retry schedule, dead letters, replay,
 // and the rules that disable an endpoint (410 Gone, failing for days).
