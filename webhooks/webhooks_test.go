@@ -762,3 +762,58 @@ func TestRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestClientEndpoint: an OAuth client's endpoint, created through the
+// service with a client-credentials actor, receives the event of a user
+// who consented to the client, signed with its own secret and carrying
+// the user's id; 410 Gone disables it with an audit entry naming the
+// client (there is no user to send webhook.disabled to).
+func TestClientEndpoint(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db, webhooks.Config{AllowPrivate: true})
+		sys := cairn.SystemContext(context.Background())
+		c := &cairn.OAuthClient{Name: "Partner", GrantTypes: []string{cairn.GrantClientCredentials},
+			Scopes: []cairn.Scope{cairn.ScopeWebhooksManage}, SecretHash: []byte("x")}
+		if err := db.CreateOAuthClient(sys, c); err != nil {
+			t.Fatal(err)
+		}
+		client := cairn.WithActor(context.Background(), cairn.Actor{ClientID: c.ID, Scopes: []cairn.Scope{cairn.ScopeWebhooksManage}})
+		r := newReceiver(t)
+		ep := &cairn.WebhookEndpoint{URL: r.URL, Enabled: true, UserID: e.user.ID} // the owner comes from the actor
+		if err := e.svc.CreateEndpoint(client, ep); err != nil {
+			t.Fatal(err)
+		}
+		if ep.ClientID != c.ID || ep.UserID != "" {
+			t.Fatalf("endpoint %+v", ep)
+		}
+		if err := db.RecordOAuthConsent(sys, e.user.ID, c.ID, []cairn.Scope{cairn.ScopeActivityRead}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		a := e.activity("shared")
+		g := r.next(t)
+		verify(t, ep.Secret, g)
+		var ev cairn.Event
+		var data cairn.ActivityEventData
+		if json.Unmarshal(g.body, &ev) != nil || json.Unmarshal(ev.Data, &data) != nil || ev.UserID != e.user.ID ||
+			data.ActivityID != a.ID {
+			t.Errorf("delivered %s", g.body)
+		}
+
+		r.setAnswer(func(int) int { return 410 })
+		e.activity("gone")
+		r.next(t)
+		e.eventually("disabled", func() bool {
+			got, err := e.svc.FindEndpoint(client, ep.ID)
+			return err == nil && !got.Enabled
+		})
+		var n int
+		if err := db.Reader().QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'webhook.disable'
+			AND user_id IS NULL AND CAST(details AS TEXT) LIKE $1`, "%"+c.ID+"%").Scan(&n); err != nil || n != 1 {
+			t.Errorf("audit entries naming the client: %d, %v", n, err)
+		}
+		if events, err := db.ListEvents(e.ctx, cairn.EventFilter{Types: []cairn.EventType{cairn.EventWebhookDisabled}}); err != nil ||
+			len(events.Data) != 0 {
+			t.Errorf("a client's endpoint told the user it was disabled: %+v %v", events, err)
+		}
+	})
+}
