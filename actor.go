@@ -50,7 +50,16 @@ type Actor struct {
 	// Session names the sign-in the token belongs to ("pat:<token id>",
 	// "grant:<OAuth request id>"): step-up MFA checks are recorded for it.
 	Session string
+	// ClientID is the OAuth client a token was issued to. A
+	// client-credentials token has it and no UserID: it acts as the
+	// client, which owns its own webhook endpoints and reaches no user's
+	// rows.
+	ClientID string
 }
+
+// IsClient reports whether the actor is an OAuth client acting as
+// itself (client credentials), not for a user.
+func (a Actor) IsClient() bool { return a.ClientID != "" && a.UserID == "" && !a.System }
 
 // Has reports whether the actor's token carries scope s. The system actor
 // has every scope.

@@ -202,6 +202,11 @@ type OAuthStore interface {
 	// approved (used already).
 	UseDeviceGrant(ctx context.Context, deviceCodeHash []byte) error
 
+	// RecordOAuthConsent records that the user allowed the client these
+	// scopes: a new consent, or the active one widened (a revoked one
+	// starts afresh).
+	RecordOAuthConsent(ctx context.Context, userID, clientID string, scopes []Scope, at time.Time) error
+
 	CreateWebSession(ctx context.Context, s *WebSession) error
 	FindWebSession(ctx context.Context, hash []byte) (*WebSession, error)
 	DeleteWebSession(ctx context.Context, hash []byte) error

@@ -375,13 +375,14 @@ func (s *Server) Introspect(ctx context.Context, token string) (cairn.Actor, err
 		}
 		return cairn.Actor{}, cairn.Errorf(cairn.EUNAUTHENTICATED, "invalid or expired token")
 	}
-	var a cairn.Actor
+	a := cairn.Actor{ClientID: ar.GetClient().GetID()}
 	for _, sc := range ar.GetGrantedScopes() {
 		a.Scopes = append(a.Scopes, cairn.Scope(sc))
 	}
 	subject := ar.GetSession().GetSubject()
 	if subject == "" {
-		// Client credentials: the client itself, no user.
+		// Client credentials: the client itself, no user; it owns its
+		// webhook endpoints.
 		a.Admin = a.Has(cairn.ScopeAdmin)
 		return a, nil
 	}
@@ -396,7 +397,9 @@ func (s *Server) Introspect(ctx context.Context, token string) (cairn.Actor, err
 	}
 	// The grant (request id) is the session: refreshed tokens keep it, so a
 	// step-up check holds across refreshes.
-	return cairn.UserActor(u, a.Scopes, "grant:"+ar.GetID()), nil
+	ua := cairn.UserActor(u, a.Scopes, "grant:"+ar.GetID())
+	ua.ClientID = a.ClientID
+	return ua, nil
 }
 
 var _ cairn.TokenIntrospector = (*Server)(nil)

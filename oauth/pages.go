@@ -375,6 +375,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
+	if !s.recordConsent(ctx, u.ID, ar.GetClient().GetID(), asScopes(ar.GetGrantedScopes())) {
+		s.provider.WriteAuthorizeError(ctx, w, ar, fosite.ErrServerError)
+		return
+	}
 	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
 
@@ -481,6 +485,10 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		err = s.cfg.Store.DecideDeviceGrant(sys(ctx), codeHash, u.ID, granted, true, s.now())
+		if err == nil && !s.recordConsent(ctx, u.ID, g.ClientID, granted) {
+			s.errorPage(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+			return
+		}
 		d.Message = "Your device is connected. You can go back to it now."
 	default:
 		err = s.cfg.Store.DecideDeviceGrant(sys(ctx), codeHash, u.ID, nil, false, s.now())

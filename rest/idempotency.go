@@ -18,7 +18,9 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.Header.Get("Idempotency-Key")
 		a, authed := cairn.ActorFrom(r.Context())
-		if raw == "" || !authed || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
+		// Keys are kept per user: an OAuth client acting as itself (client
+		// credentials) has none, and its requests simply run.
+		if raw == "" || !authed || a.UserID == "" || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
 			next.ServeHTTP(w, r)
 			return
 		}

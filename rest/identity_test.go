@@ -56,7 +56,7 @@ func newIdentityEnv(t *testing.T, db *dbtest.DB) *idEnv {
 	d.Audit, d.OAuthClients = db, db
 	wh := webhooks.New(db.DB, keys, webhooks.Config{AllowPrivate: true}, nil, nil)
 	wh.Attach(d.Uploads.(*ingest.Uploads).Queue)
-	d.Events, d.Webhooks = db, wh
+	d.Events, d.Webhooks, d.Consents = db, wh, db
 	s, err := rest.New(d)
 	if err != nil {
 		t.Fatal(err)

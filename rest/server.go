@@ -58,6 +58,9 @@ type Deps struct {
 	// endpoints and deliveries. Without them those routes answer 503.
 	Events   cairn.EventStore
 	Webhooks cairn.WebhookService
+	// Consents lists and revokes the apps a user allowed; without it
+	// those routes answer 503.
+	Consents cairn.ConsentStore
 	// Identity and access: the account lifecycle, MFA, the audit log and
 	// OAuth client secrets (ClientSecretGrace: how long a rotated secret
 	// stays valid, 24 hours when zero). Without them the admin and MFA

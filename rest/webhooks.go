@@ -197,14 +197,14 @@ func webhookOut(e *cairn.WebhookEndpoint) api.Webhook {
 	for i, t := range e.EventTypes {
 		types[i] = api.EventType(t)
 	}
-	return api.Webhook{Id: e.ID, UserId: e.UserID, Url: e.URL, EventTypes: types, Enabled: e.Enabled,
+	return api.Webhook{Id: e.ID, UserId: ptrIf(e.UserID), ClientId: ptrIf(e.ClientID), Url: e.URL, EventTypes: types, Enabled: e.Enabled,
 		DisabledReason: e.DisabledReason, FailingSince: e.FailingSince, PreviousSecretExpiresAt: e.PreviousSecretExpiresAt,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
 func withSecret(e *cairn.WebhookEndpoint) api.WebhookWithSecret {
 	w := webhookOut(e)
-	return api.WebhookWithSecret{Id: w.Id, UserId: w.UserId, Url: w.Url, EventTypes: w.EventTypes, Enabled: w.Enabled,
+	return api.WebhookWithSecret{Id: w.Id, UserId: w.UserId, ClientId: w.ClientId, Url: w.Url, EventTypes: w.EventTypes, Enabled: w.Enabled,
 		DisabledReason: w.DisabledReason, FailingSince: w.FailingSince, PreviousSecretExpiresAt: w.PreviousSecretExpiresAt,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: e.Secret}
 }

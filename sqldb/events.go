@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cairn-fit/cairn"
 )
@@ -39,7 +40,9 @@ func (db *DB) currentOutbox() Outbox {
 }
 
 // AppendEvent records ev in the transaction, with its deliveries to the
-// user's enabled endpoints that want it, and enqueues their jobs. It fills
+// user's enabled endpoints that want it and to those of the OAuth clients
+// the user consents to whose consent covers it (cairn.ConsentCovers), and
+// enqueues their jobs. Every delivery carries the event's user_id. It fills
 // ev's id and time.
 func (tx *Tx) AppendEvent(ctx context.Context, ev *cairn.Event) error {
 	db := tx.db
@@ -67,7 +70,19 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *cairn.Event) error {
 		ev.ID, ev.UserID, string(ev.Type), string(payload), db.t(ev.CreatedAt)); err != nil {
 		return db.translate(err)
 	}
-	rows, err := tx.tx.QueryContext(ctx, "SELECT id, event_types FROM webhook_endpoints WHERE user_id = $1 AND enabled = TRUE", ev.UserID)
+	// The user's endpoints, and the endpoints of the clients the user
+	// consents to (with the consent's scopes; NULL for the user's own).
+	// Both halves are index lookups: webhook_endpoints_user, then the
+	// consents' primary key and webhook_endpoints_client_created. (An
+	// endpoint with a client_id has no user_id, by constraint: testing
+	// user_id IS NULL here would lead the planners to scan every client's
+	// endpoints instead.)
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, event_types, NULL FROM webhook_endpoints
+		WHERE user_id = $1 AND enabled = TRUE
+		UNION ALL
+		SELECT e.id, e.event_types, c.scopes FROM oauth_consents c
+		JOIN webhook_endpoints e ON e.client_id = c.client_id AND e.enabled = TRUE
+		WHERE c.user_id = $1 AND c.revoked_at IS NULL`, ev.UserID)
 	if err != nil {
 		return db.translate(err)
 	}
@@ -75,12 +90,14 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *cairn.Event) error {
 	for rows.Next() {
 		var e cairn.WebhookEndpoint
 		var types string
-		if err := rows.Scan(&e.ID, &types); err != nil {
+		var consent sql.NullString
+		if err := rows.Scan(&e.ID, &types, &consent); err != nil {
 			rows.Close()
 			return db.translate(err)
 		}
 		e.EventTypes = splitSpaces[cairn.EventType](types)
-		if e.Wants(ev.Type) {
+		covered := !consent.Valid || cairn.ConsentCovers(ev.Type, splitSpaces[cairn.Scope](consent.String))
+		if covered && e.Wants(ev.Type) {
 			ds = append(ds, cairn.WebhookDelivery{ID: NewID(), UserID: ev.UserID, EndpointID: e.ID, EventID: ev.ID,
 				EventType: ev.Type, Status: cairn.DeliveryPending, CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt})
 		}
@@ -209,4 +226,50 @@ func (db *DB) ListEvents(ctx context.Context, f cairn.EventFilter) (*cairn.Page[
 		ev.UserID = user.String
 		return keyed[cairn.Event]{row: ev, time: ev.CreatedAt, id: ev.ID}, nil
 	})
+}
+
+// PurgeEventHistory deletes, in statements of at most batch rows each,
+// the finished deliveries (delivered or dead) last changed before
+// deliveriesBefore, then the events created before eventsBefore that no
+// delivery refers to any more: an event with a pending delivery, or a
+// dead one still replayable, is kept with it. It returns how many of
+// each it deleted. The system only (the retention job).
+func (db *DB) PurgeEventHistory(ctx context.Context, eventsBefore, deliveriesBefore time.Time, batch int) (events, deliveries int64, err error) {
+	if err := system(ctx); err != nil {
+		return 0, 0, err
+	}
+	limit := fmt.Sprint(batch)
+	// The subqueries match the partial index webhook_deliveries_finished
+	// and events_created; the NOT EXISTS uses webhook_deliveries_event.
+	deliveries, err = db.deleteBatches(ctx, batch, `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT `+limit+`)`,
+		db.t(deliveriesBefore))
+	if err != nil {
+		return 0, deliveries, err
+	}
+	events, err = db.deleteBatches(ctx, batch, `DELETE FROM events WHERE id IN (
+		SELECT ev.id FROM events ev WHERE ev.created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id) LIMIT `+limit+`)`,
+		db.t(eventsBefore))
+	return events, deliveries, err
+}
+
+// deleteBatches runs a DELETE of at most batch rows until it deletes
+// fewer, each in its own transaction so that no lock is held long.
+func (db *DB) deleteBatches(ctx context.Context, batch int, q string, args ...any) (int64, error) {
+	var total int64
+	for {
+		res, err := db.write.ExecContext(ctx, q, args...)
+		if err != nil {
+			return total, db.translate(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, db.translate(err)
+		}
+		total += n
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
 }

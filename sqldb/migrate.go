@@ -23,6 +23,12 @@ var migrationFS embed.FS
 // types filled in: the one source of truth rendered for one database.
 func RenderMigrations(d Dialect) (fs.FS, error) {
 	out := fstest.MapFS{}
+	// The type tokens, and DIALECT for the few statements that differ
+	// ({{if eq .DIALECT "postgres"}}).
+	tokens := map[string]string{"DIALECT": d.Name}
+	for k, v := range d.Types {
+		tokens[k] = v
+	}
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -37,7 +43,7 @@ func RenderMigrations(d Dialect) (fs.FS, error) {
 			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
 		}
 		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, d.Types); err != nil {
+		if err := tmpl.Execute(&buf, tokens); err != nil {
 			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
 		}
 		out[e.Name()] = &fstest.MapFile{Data: buf.Bytes()}

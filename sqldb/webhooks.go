@@ -29,11 +29,46 @@ func scanEndpoint(s interface{ Scan(...any) error }) (*cairn.WebhookEndpoint, er
 	return &e, err
 }
 
-// CreateWebhookEndpoint inserts e (its id already set, since the sealed
-// secret is bound to it) for e.UserID.
-func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *cairn.WebhookEndpoint, sealedSecret []byte) error {
-	if err := reach(ctx, e.UserID); err != nil {
+// endpointOwner returns a WHERE fragment restricting endpoints to the
+// actor's: an OAuth client's own (client credentials; never a user's), a
+// user's own (never a client's, whose user_id is NULL), or every one for
+// admin users and the system. prefix qualifies the columns ("e.").
+func endpointOwner(ctx context.Context, b *argList, prefix string) (string, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return "", err
+	}
+	if a.IsClient() {
+		return prefix + "client_id = " + b.add(a.ClientID) + " AND " + prefix + "user_id IS NULL", nil
+	}
+	return ownerFilter(ctx, b, prefix+"user_id")
+}
+
+// reachEndpoint checks that the actor may write e: a client its own, a
+// user theirs.
+func reachEndpoint(ctx context.Context, e *cairn.WebhookEndpoint) error {
+	a, err := actor(ctx)
+	if err != nil {
 		return err
+	}
+	if a.IsClient() || e.ClientID != "" {
+		if !(a.System || a.IsClient() && e.ClientID == a.ClientID && e.UserID == "") {
+			return cairn.Errorf(cairn.ENOTFOUND, "not found")
+		}
+		return nil
+	}
+	return reach(ctx, e.UserID)
+}
+
+// CreateWebhookEndpoint inserts e (its id already set, since the sealed
+// secret is bound to it) for its owner: e.UserID or e.ClientID.
+func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *cairn.WebhookEndpoint, sealedSecret []byte) error {
+	if err := reachEndpoint(ctx, e); err != nil {
+		return err
+	}
+	var user any
+	if e.UserID != "" {
+		user = e.UserID
 	}
 	if e.ID == "" {
 		return cairn.Wrap(cairn.EINTERNAL, fmt.Errorf("sqldb: webhook endpoint without id"), "internal error")
@@ -42,7 +77,7 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *cairn.WebhookEndpoin
 	e.CreatedAt, e.UpdatedAt = now, now
 	_, err := db.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (id, user_id, client_id, url, event_types,
 		secret_enc, enabled, disabled_reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, e.UserID, e.ClientID, e.URL, joinSpaces(e.EventTypes), sealedSecret, e.Enabled, e.DisabledReason,
+		e.ID, user, e.ClientID, e.URL, joinSpaces(e.EventTypes), sealedSecret, e.Enabled, e.DisabledReason,
 		db.t(now), db.t(now))
 	return db.translate(err)
 }
@@ -54,7 +89,7 @@ func (db *DB) FindWebhookEndpoint(ctx context.Context, id string) (*cairn.Webhoo
 
 func (db *DB) findEndpoint(ctx context.Context, q queryer, id string) (*cairn.WebhookEndpoint, error) {
 	var b argList
-	own, err := ownerFilter(ctx, &b, "user_id")
+	own, err := endpointOwner(ctx, &b, "")
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +102,12 @@ func (db *DB) findEndpoint(ctx context.Context, q queryer, id string) (*cairn.We
 // admins), newest first.
 func (db *DB) ListWebhookEndpoints(ctx context.Context, page cairn.PageRequest) (*cairn.Page[cairn.WebhookEndpoint], error) {
 	q := pageQuery{columns: endpointColumns, table: "webhook_endpoints", timeCol: "created_at", page: page}
-	own, err := ownerFilter(ctx, &q.args, "user_id")
+	own, err := endpointOwner(ctx, &q.args, "")
 	if err != nil {
 		return nil, err
 	}
 	a, _ := actor(ctx)
-	q.filter = fingerprint("webhook_endpoints", a.UserID, a.Admin)
+	q.filter = fingerprint("webhook_endpoints", a.UserID, a.ClientID, a.Admin)
 	q.where = []string{own}
 	return queryPage(ctx, db, q, func(r *sql.Rows) (keyed[cairn.WebhookEndpoint], error) {
 		e, err := scanEndpoint(r)
@@ -86,16 +121,28 @@ func (db *DB) ListWebhookEndpoints(ctx context.Context, page cairn.PageRequest) 
 // UpdateWebhookEndpoint writes e's url, event types and state while the
 // stored endpoint was last changed at seen.
 func (db *DB) UpdateWebhookEndpoint(ctx context.Context, e *cairn.WebhookEndpoint, seen time.Time) error {
-	if err := reach(ctx, e.UserID); err != nil {
+	if err := reachEndpoint(ctx, e); err != nil {
 		return err
 	}
 	next := db.nextVersion(seen)
-	res, err := db.write.ExecContext(ctx, `UPDATE webhook_endpoints SET url = $1, event_types = $2, enabled = $3,
-		disabled_reason = $4, failing_since = $5, updated_at = $6 WHERE id = $7 AND user_id = $8 AND updated_at = $9`,
-		e.URL, joinSpaces(e.EventTypes), e.Enabled, e.DisabledReason, db.tp(e.FailingSince), db.t(next), e.ID,
-		e.UserID, db.t(seen))
-	if err := db.guarded(ctx, db.write, res, err, "webhook_endpoints", e.ID, e.UserID); err != nil {
+	b := argList{args: []any{e.URL, joinSpaces(e.EventTypes), e.Enabled, e.DisabledReason, db.tp(e.FailingSince),
+		db.t(next), e.ID, db.t(seen)}}
+	own, err := endpointOwner(ctx, &b, "")
+	if err != nil {
 		return err
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE webhook_endpoints SET url = $1, event_types = $2, enabled = $3,
+		disabled_reason = $4, failing_since = $5, updated_at = $6 WHERE id = $7 AND updated_at = $8 AND `+own, b.args...)
+	if err != nil {
+		return db.translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return db.translate(err)
+	} else if n == 0 {
+		if _, err := db.FindWebhookEndpoint(ctx, e.ID); err != nil {
+			return err
+		}
+		return cairn.Errorf(cairn.EPRECONDITION, "the resource was changed by another request; read it again")
 	}
 	e.UpdatedAt = next
 	return nil
@@ -104,7 +151,7 @@ func (db *DB) UpdateWebhookEndpoint(ctx context.Context, e *cairn.WebhookEndpoin
 // DeleteWebhookEndpoint deletes an endpoint and its deliveries.
 func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 	var b argList
-	own, err := ownerFilter(ctx, &b, "user_id")
+	own, err := endpointOwner(ctx, &b, "")
 	if err != nil {
 		return err
 	}
@@ -121,7 +168,7 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 // WebhookSecret returns an endpoint's sealed current secret.
 func (db *DB) WebhookSecret(ctx context.Context, id string) ([]byte, error) {
 	var b argList
-	own, err := ownerFilter(ctx, &b, "user_id")
+	own, err := endpointOwner(ctx, &b, "")
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +183,7 @@ func (db *DB) WebhookSecret(ctx context.Context, id string) ([]byte, error) {
 // column) until expires.
 func (db *DB) RotateWebhookSecret(ctx context.Context, id string, was, secret, previous []byte, expires time.Time) (*cairn.WebhookEndpoint, error) {
 	var b argList
-	own, err := ownerFilter(ctx, &b, "user_id")
+	own, err := endpointOwner(ctx, &b, "")
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +229,9 @@ func (db *DB) ListWebhookDeliveries(ctx context.Context, f cairn.DeliveryFilter)
 	}
 	q := pageQuery{columns: deliveryColumns, table: "webhook_deliveries", timeCol: "created_at", page: f.Page,
 		filter: fingerprint("webhook_deliveries", f.EndpointID, f.Status)}
-	own, err := ownerFilter(ctx, &q.args, "user_id")
-	if err != nil {
-		return nil, err
-	}
-	q.where = []string{"endpoint_id = " + q.args.add(f.EndpointID), own}
+	// The endpoint is the actor's (found above): all its deliveries are
+	// theirs. A client's carry the user_id of each consenting user.
+	q.where = []string{"endpoint_id = " + q.args.add(f.EndpointID)}
 	if f.Status != "" {
 		q.where = append(q.where, "status = "+q.args.add(f.Status))
 	}
@@ -463,20 +508,27 @@ func (tx *Tx) disableEndpoint(ctx context.Context, id, reason string) (bool, err
 	db := tx.db
 	now := db.t(db.now())
 	var user sql.NullString
+	var client string
 	err := tx.tx.QueryRowContext(ctx, `UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1, updated_at = $2
-		WHERE id = $3 AND enabled = TRUE RETURNING user_id`, reason, now, id).Scan(&user)
+		WHERE id = $3 AND enabled = TRUE RETURNING user_id, client_id`, reason, now, id).Scan(&user, &client)
 	if err == sql.ErrNoRows {
 		return false, nil
 	} else if err != nil {
 		return false, db.translate(err)
 	}
+	// A client's endpoint has no user to tell: the audit entry names the
+	// client.
 	if user.Valid {
 		ev := cairn.WebhookDisabledEvent(user.String, id, reason)
 		if err := tx.AppendEvent(ctx, &ev); err != nil {
 			return false, err
 		}
 	}
-	details, _ := json.Marshal(map[string]string{"webhook_id": id, "reason": reason})
+	fields := map[string]string{"webhook_id": id, "reason": reason}
+	if client != "" {
+		fields["client_id"] = client
+	}
+	details, _ := json.Marshal(fields)
 	err = tx.RecordAudit(ctx, &cairn.AuditEntry{ActorID: cairn.AuditSystem, UserID: user.String,
 		Action: cairn.AuditWebhookDisable, Details: details})
 	return err == nil, err

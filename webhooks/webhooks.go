@@ -1,4 +1,6 @@
-// Package webhooks delivers cairn's events to the URLs users register:
+// Package webhooks delivers cairn's events to the URLs users and OAuth
+// clients register (a client's endpoints receive the events of the users
+// who consented to it):
 // Standard Webhooks signatures, an HTTP client guarded against server-side
 // request forgery, River jobs with a retry schedule, dead letters, replay,
 // and the rules that disable an endpoint (410 Gone, failing for days).
@@ -55,6 +57,9 @@ type Config struct {
 	// PollInterval is how often workers look for due deliveries when not
 	// notified (always on SQLite).
 	PollInterval time.Duration
+	// EventRetention and DeliveryRetention are how long events and
+	// finished deliveries are kept (RetentionWorker).
+	EventRetention, DeliveryRetention time.Duration
 }
 
 // Defaults.
@@ -88,6 +93,12 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.EventRetention <= 0 {
+		c.EventRetention = DefaultRetention
+	}
+	if c.DeliveryRetention <= 0 {
+		c.DeliveryRetention = DefaultRetention
 	}
 }
 
@@ -145,10 +156,16 @@ func (s *Service) Queue() river.QueueConfig {
 		FetchCooldown: min(s.Config.PollInterval, 10*time.Millisecond)}
 }
 
-// Register adds the delivery and relay workers to workers.
+// Register adds the delivery, relay and retention workers to workers.
 func (s *Service) Register(workers *river.Workers) {
 	river.AddWorker(workers, &Worker{Service: s})
 	river.AddWorker(workers, &RelayWorker{DB: s.DB})
+	river.AddWorker(workers, s.Retention())
+}
+
+// Retention is the worker that deletes old events and deliveries.
+func (s *Service) Retention() *RetentionWorker {
+	return &RetentionWorker{DB: s.DB, Events: s.Config.EventRetention, Deliveries: s.Config.DeliveryRetention, Now: s.now}
 }
 
 // Attach makes q the queue deliveries are enqueued on, inside the
@@ -192,13 +209,19 @@ func (s *Service) open(id, column string, sealed []byte) ([]byte, error) {
 	return b, nil
 }
 
-// CreateEndpoint registers e for the actor's user, with a new secret.
+// CreateEndpoint registers e, with a new secret, for the actor's user or,
+// for a client-credentials token, for the OAuth client: a client's
+// endpoint receives the events of the users who consented to it.
 func (s *Service) CreateEndpoint(ctx context.Context, e *cairn.WebhookEndpoint) error {
 	a, ok := cairn.ActorFrom(ctx)
-	if !ok || a.UserID == "" {
-		return cairn.Errorf(cairn.EFORBIDDEN, "webhooks belong to a user")
+	switch {
+	case ok && a.IsClient():
+		e.UserID, e.ClientID = "", a.ClientID
+	case ok && a.UserID != "":
+		e.UserID, e.ClientID = a.UserID, ""
+	default:
+		return cairn.Errorf(cairn.EFORBIDDEN, "webhooks belong to a user or an OAuth client")
 	}
-	e.UserID = a.UserID
 	if err := e.Validate(); err != nil {
 		return err
 	}

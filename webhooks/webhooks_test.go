@@ -719,3 +719,101 @@ func postgresOpen(url string) (*sqldb.DB, interface{ Close() }, error) {
 	db, pool, err := postgres.Open(context.Background(), url)
 	return db, pool, err
 }
+
+// TestRetention: the retention job deletes a delivered delivery and its
+// event once past retention, keeps an event whose delivery is still
+// pending (with that delivery), and deletes nothing recent.
+func TestRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db, webhooks.Config{AllowPrivate: true, RetrySchedule: []time.Duration{time.Hour},
+			EventRetention: 30 * 24 * time.Hour, DeliveryRetention: 30 * 24 * time.Hour})
+		ok, failing := newReceiver(t), newReceiver(t)
+		failing.setAnswer(func(int) int { return 503 })
+		delivered := e.endpoint(ok.URL, cairn.EventActivityCreated)
+		pending := e.endpoint(failing.URL, cairn.EventActivityDeleted)
+		a := e.activity("run")
+		if err := e.db.SoftDeleteActivity(e.ctx, a.ID, cairn.EventActivityDeleted); err != nil {
+			t.Fatal(err)
+		}
+		ok.next(t)
+		failing.next(t)
+		e.eventually("one delivered, one waiting for its retry", func() bool {
+			p := e.deliveries(pending, cairn.DeliveryPending)
+			return len(e.deliveries(delivered, cairn.DeliveryDelivered)) == 1 && len(p) == 1 && p[0].AttemptCount == 1
+		})
+		job := e.svc.Retention()
+		if events, deliveries, err := job.Purge(context.Background()); err != nil || events+deliveries != 0 {
+			t.Fatalf("recent rows purged: %d events, %d deliveries, %v", events, deliveries, err)
+		}
+		e.offset.Store(int64(31 * 24 * time.Hour))
+		events, deliveries, err := job.Purge(context.Background())
+		if err != nil || events != 1 || deliveries != 1 {
+			t.Fatalf("purged %d events and %d deliveries (%v), want 1 and 1", events, deliveries, err)
+		}
+		left, err := db.ListEvents(e.ctx, cairn.EventFilter{})
+		if err != nil || len(left.Data) != 1 || left.Data[0].Type != cairn.EventActivityDeleted {
+			t.Errorf("events left: %+v %v", left, err)
+		}
+		if got := e.deliveries(delivered, ""); len(got) != 0 {
+			t.Errorf("delivered deliveries left: %+v", got)
+		}
+		if got := e.deliveries(pending, cairn.DeliveryPending); len(got) != 1 {
+			t.Errorf("the pending delivery: %+v", got)
+		}
+	})
+}
+
+// TestClientEndpoint: an OAuth client's endpoint, created through the
+// service with a client-credentials actor, receives the event of a user
+// who consented to the client, signed with its own secret and carrying
+// the user's id; 410 Gone disables it with an audit entry naming the
+// client (there is no user to send webhook.disabled to).
+func TestClientEndpoint(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newEnv(t, db, webhooks.Config{AllowPrivate: true})
+		sys := cairn.SystemContext(context.Background())
+		c := &cairn.OAuthClient{Name: "Partner", GrantTypes: []string{cairn.GrantClientCredentials},
+			Scopes: []cairn.Scope{cairn.ScopeWebhooksManage}, SecretHash: []byte("x")}
+		if err := db.CreateOAuthClient(sys, c); err != nil {
+			t.Fatal(err)
+		}
+		client := cairn.WithActor(context.Background(), cairn.Actor{ClientID: c.ID, Scopes: []cairn.Scope{cairn.ScopeWebhooksManage}})
+		r := newReceiver(t)
+		ep := &cairn.WebhookEndpoint{URL: r.URL, Enabled: true, UserID: e.user.ID} // the owner comes from the actor
+		if err := e.svc.CreateEndpoint(client, ep); err != nil {
+			t.Fatal(err)
+		}
+		if ep.ClientID != c.ID || ep.UserID != "" {
+			t.Fatalf("endpoint %+v", ep)
+		}
+		if err := db.RecordOAuthConsent(sys, e.user.ID, c.ID, []cairn.Scope{cairn.ScopeActivityRead}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		a := e.activity("shared")
+		g := r.next(t)
+		verify(t, ep.Secret, g)
+		var ev cairn.Event
+		var data cairn.ActivityEventData
+		if json.Unmarshal(g.body, &ev) != nil || json.Unmarshal(ev.Data, &data) != nil || ev.UserID != e.user.ID ||
+			data.ActivityID != a.ID {
+			t.Errorf("delivered %s", g.body)
+		}
+
+		r.setAnswer(func(int) int { return 410 })
+		e.activity("gone")
+		r.next(t)
+		e.eventually("disabled", func() bool {
+			got, err := e.svc.FindEndpoint(client, ep.ID)
+			return err == nil && !got.Enabled
+		})
+		var n int
+		if err := db.Reader().QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'webhook.disable'
+			AND user_id IS NULL AND CAST(details AS TEXT) LIKE $1`, "%"+c.ID+"%").Scan(&n); err != nil || n != 1 {
+			t.Errorf("audit entries naming the client: %d, %v", n, err)
+		}
+		if events, err := db.ListEvents(e.ctx, cairn.EventFilter{Types: []cairn.EventType{cairn.EventWebhookDisabled}}); err != nil ||
+			len(events.Data) != 0 {
+			t.Errorf("a client's endpoint told the user it was disabled: %+v %v", events, err)
+		}
+	})
+}

@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	api, err := rest.New(rest.Deps{
 		Users: s, Tokens: s, Uploads: uploads,
 		Devices: s, Activities: s, Summaries: s, Series: s, Routes: s, Health: s, Workouts: s,
-		Idempotency: s, Events: s, Sync: syncs, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
+		Idempotency: s, Events: s, Consents: s, Sync: syncs, Webhooks: hooks, OAuth: auth, Tracks: &tracks.Service{DB: s.DB, Bucket: bucket}, AuthCacheTTL: 5 * time.Second,
 		Accounts: ident.Accounts, MFA: ident.MFA, Audit: s, OAuthClients: s, ClientSecretGrace: c.OAuthSecretGrace,
 		TrustedProxies: c.TrustedProxies,
 		Ready: func(ctx context.Context) error {
@@ -153,11 +153,12 @@ func startQueue(ctx context.Context, s *store, uploads *ingest.Uploads, hooks *w
 	river.AddWorker(workers, purgeUsers)
 	syncJobs := syncs.Register(workers, resumeEvery, time.Hour)
 	q, err := jobs.New(s.DB, s.pool, jobs.Config{
-		Workers:      workers,
-		PeriodicJobs: append([]*river.PeriodicJob{jobs.PurgeEvery(time.Hour), webhooks.RelayEvery(10 * time.Second)}, syncJobs...),
-		MaxWorkers:   4,
-		Queues:       map[string]river.QueueConfig{webhooks.QueueName: hooks.Queue(), syncer.QueueName: syncs.QueueConfig()},
-		Logger:       log,
+		Workers: workers,
+		PeriodicJobs: append([]*river.PeriodicJob{jobs.PurgeEvery(time.Hour), webhooks.RelayEvery(10 * time.Second),
+			webhooks.RetentionEvery(time.Hour)}, syncJobs...),
+		MaxWorkers: 4,
+		Queues:     map[string]river.QueueConfig{webhooks.QueueName: hooks.Queue(), syncer.QueueName: syncs.QueueConfig()},
+		Logger:     log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)

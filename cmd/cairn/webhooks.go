@@ -21,7 +21,11 @@ type WebhookSettings struct {
 	Workers             int
 	EndpointConcurrency int
 	DisableAfter        time.Duration
-	registered          bool // by serve's flags; other commands deliver nothing
+	// EventRetention and DeliveryRetention: how long events and finished
+	// (delivered or dead) deliveries are kept.
+	EventRetention    time.Duration
+	DeliveryRetention time.Duration
+	registered        bool // by serve's flags; other commands deliver nothing
 }
 
 // webhookFlags registers the webhook settings.
@@ -35,6 +39,8 @@ func (c *Config) webhookFlags(fs *flag.FlagSet) {
 	fs.IntVar(&w.Workers, "webhook-workers", webhooks.DefaultWorkers, "webhook deliveries in flight at once in this process")
 	fs.IntVar(&w.EndpointConcurrency, "webhook-endpoint-concurrency", webhooks.DefaultEndpointConcurrency, "webhook deliveries in flight at once to one endpoint in this process")
 	fs.DurationVar(&w.DisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, "disable a webhook endpoint that has been failing this long")
+	fs.DurationVar(&w.EventRetention, "event-retention", webhooks.DefaultRetention, "how long events are kept (GET /v1/events reaches this far back); longer while a delivery of them is kept")
+	fs.DurationVar(&w.DeliveryRetention, "delivery-retention", webhooks.DefaultRetention, "how long delivered and dead webhook deliveries are kept (dead ones stay replayable until then)")
 }
 
 func (w *WebhookSettings) validate() []error {
@@ -47,6 +53,9 @@ func (w *WebhookSettings) validate() []error {
 	}
 	if w.Timeout <= 0 || w.Workers < 1 || w.EndpointConcurrency < 1 || w.DisableAfter <= 0 {
 		errs = append(errs, errors.New("--webhook-timeout, --webhook-workers, --webhook-endpoint-concurrency and --webhook-disable-after must be positive"))
+	}
+	if w.EventRetention < time.Hour || w.DeliveryRetention < time.Hour {
+		errs = append(errs, errors.New("--event-retention and --delivery-retention must be at least 1h"))
 	}
 	return errs
 }
@@ -81,5 +90,6 @@ func newWebhooks(c *Config, s *store, keys *secrets.Keyring, log *slog.Logger, m
 	w := c.Webhooks
 	return webhooks.New(s.DB, keys, webhooks.Config{RetrySchedule: w.RetrySchedule, Timeout: w.Timeout,
 		AllowPrivate: w.AllowPrivate, Workers: w.Workers, EndpointConcurrency: w.EndpointConcurrency,
-		DisableAfter: w.DisableAfter}, metrics.Registry, log)
+		DisableAfter: w.DisableAfter, EventRetention: w.EventRetention, DeliveryRetention: w.DeliveryRetention},
+		metrics.Registry, log)
 }

@@ -233,15 +233,19 @@ func TestWebhookSettings(t *testing.T) {
 	}
 	c, err := parse(nil)
 	if err != nil || !slices.Equal(c.Webhooks.RetrySchedule, webhooks.DefaultRetrySchedule) || c.Webhooks.AllowPrivate ||
-		c.Webhooks.Timeout != 15*time.Second {
+		c.Webhooks.Timeout != 15*time.Second || c.Webhooks.EventRetention != 30*24*time.Hour || c.Webhooks.DeliveryRetention != 30*24*time.Hour {
 		t.Fatalf("defaults: %+v %v", c.Webhooks, err)
+	}
+	c, err = parse(map[string]string{"CAIRN_EVENT_RETENTION": "168h"}, "--delivery-retention", "2h")
+	if err != nil || c.Webhooks.EventRetention != 7*24*time.Hour || c.Webhooks.DeliveryRetention != 2*time.Hour {
+		t.Fatalf("retention: %+v %v", c.Webhooks, err)
 	}
 	c, err = parse(map[string]string{"CAIRN_WEBHOOK_RETRY_SCHEDULE": "1s, 2m", "CAIRN_WEBHOOK_ALLOW_PRIVATE": "true"})
 	if err != nil || !slices.Equal(c.Webhooks.RetrySchedule, durations{time.Second, 2 * time.Minute}) || !c.Webhooks.AllowPrivate {
 		t.Fatalf("from the environment: %+v %v", c.Webhooks, err)
 	}
 	for _, bad := range [][]string{{"--webhook-retry-schedule", "5s,-1s"}, {"--webhook-retry-schedule", "soon"},
-		{"--webhook-workers", "0"}, {"--webhook-timeout", "0s"}} {
+		{"--webhook-workers", "0"}, {"--webhook-timeout", "0s"}, {"--event-retention", "0s"}, {"--delivery-retention", "10m"}} {
 		if _, err := parse(nil, bad...); err == nil {
 			t.Errorf("%v: no error", bad)
 		}

@@ -1342,6 +1342,24 @@ type OAuthClientSecret struct {
 	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
 }
 
+// OAuthConsent defines model for OAuthConsent.
+type OAuthConsent struct {
+	ClientId   string `json:"client_id"`
+	ClientName string `json:"client_name"`
+
+	// GrantedAt When the consent began (after the last revocation).
+	GrantedAt time.Time `json:"granted_at"`
+	Scopes    []string  `json:"scopes"`
+
+	// UpdatedAt When it last changed (scopes widened).
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// OAuthConsentList defines model for OAuthConsentList.
+type OAuthConsentList struct {
+	Data []OAuthConsent `json:"data"`
+}
+
 // PasskeyAssertionInput defines model for PasskeyAssertionInput.
 type PasskeyAssertionInput struct {
 	CeremonyId string `json:"ceremony_id"`
@@ -1724,6 +1742,8 @@ type Weather struct {
 
 // Webhook defines model for Webhook.
 type Webhook struct {
+	// ClientId The owning OAuth client; null for a user's endpoint.
+	ClientId  *string   `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DisabledReason Why the endpoint was disabled (410 Gone, failing for days, the user); empty while enabled.
@@ -1741,7 +1761,9 @@ type Webhook struct {
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
 	Url                     string     `json:"url"`
-	UserId                  string     `json:"user_id"`
+
+	// UserId The owning user; null for an OAuth client's endpoint.
+	UserId *string `json:"user_id"`
 }
 
 // WebhookDelivery defines model for WebhookDelivery.
@@ -1814,6 +1836,8 @@ type WebhookStats struct {
 
 // WebhookWithSecret defines model for WebhookWithSecret.
 type WebhookWithSecret struct {
+	// ClientId The owning OAuth client; null for a user's endpoint.
+	ClientId  *string   `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DisabledReason Why the endpoint was disabled (410 Gone, failing for days, the user); empty while enabled.
@@ -1834,7 +1858,9 @@ type WebhookWithSecret struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
-	UserId    string    `json:"user_id"`
+
+	// UserId The owning user; null for an OAuth client's endpoint.
+	UserId *string `json:"user_id"`
 }
 
 // Workout defines model for Workout.
@@ -2569,6 +2595,12 @@ type ServerInterface interface {
 	// VerifyMFA Pass an MFA check (step-up)
 	// (POST /v1/me/mfa/verify)
 	VerifyMFA(w http.ResponseWriter, r *http.Request)
+	// ListOAuthConsents The apps you allowed
+	// (GET /v1/me/oauth-consents)
+	ListOAuthConsents(w http.ResponseWriter, r *http.Request)
+	// RevokeOAuthConsent Revoke an app's access
+	// (DELETE /v1/me/oauth-consents/{clientId})
+	RevokeOAuthConsent(w http.ResponseWriter, r *http.Request, clientId string)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
@@ -4254,6 +4286,46 @@ func (siw *ServerInterfaceWrapper) VerifyMFA(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.VerifyMFA(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListOAuthConsents operation middleware
+func (siw *ServerInterfaceWrapper) ListOAuthConsents(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOAuthConsents(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeOAuthConsent operation middleware
+func (siw *ServerInterfaceWrapper) RevokeOAuthConsent(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", r.PathValue("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "clientId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeOAuthConsent(w, r, clientId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6295,6 +6367,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/users/{userId}/uploads", wrapper.CreateUpload)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/uploads/{uploadId}", wrapper.GetUpload)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/events", wrapper.ListEvents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/me/oauth-consents", wrapper.ListOAuthConsents)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/me/oauth-consents/{clientId}", wrapper.RevokeOAuthConsent)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{webhookId}", wrapper.DeleteWebhook)
@@ -10067,6 +10141,161 @@ func (response VerifyMFAdefaultJSONResponse) VisitVerifyMFAResponse(w http.Respo
 	return err
 }
 
+type ListOAuthConsentsRequestObject struct {
+}
+
+type ListOAuthConsentsResponseObject interface {
+	VisitListOAuthConsentsResponse(w http.ResponseWriter) error
+}
+
+type ListOAuthConsents200JSONResponse OAuthConsentList
+
+func (response ListOAuthConsents200JSONResponse) VisitListOAuthConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuthConsents401JSONResponse struct{ ErrorJSONResponse }
+
+func (response ListOAuthConsents401JSONResponse) VisitListOAuthConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuthConsents403JSONResponse Error
+
+func (response ListOAuthConsents403JSONResponse) VisitListOAuthConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuthConsents404JSONResponse Error
+
+func (response ListOAuthConsents404JSONResponse) VisitListOAuthConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOAuthConsentsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListOAuthConsentsdefaultJSONResponse) VisitListOAuthConsentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOAuthConsentRequestObject struct {
+	ClientId string `json:"clientId"`
+}
+
+type RevokeOAuthConsentResponseObject interface {
+	VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error
+}
+
+type RevokeOAuthConsent204Response struct {
+}
+
+func (response RevokeOAuthConsent204Response) VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeOAuthConsent401JSONResponse struct{ ErrorJSONResponse }
+
+func (response RevokeOAuthConsent401JSONResponse) VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOAuthConsent403JSONResponse Error
+
+func (response RevokeOAuthConsent403JSONResponse) VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOAuthConsent404JSONResponse Error
+
+func (response RevokeOAuthConsent404JSONResponse) VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOAuthConsentdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RevokeOAuthConsentdefaultJSONResponse) VisitRevokeOAuthConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPIRequestObject struct {
 }
 
@@ -13479,6 +13708,12 @@ type StrictServerInterface interface {
 	// VerifyMFA Pass an MFA check (step-up)
 	// (POST /v1/me/mfa/verify)
 	VerifyMFA(ctx context.Context, request VerifyMFARequestObject) (VerifyMFAResponseObject, error)
+	// ListOAuthConsents The apps you allowed
+	// (GET /v1/me/oauth-consents)
+	ListOAuthConsents(ctx context.Context, request ListOAuthConsentsRequestObject) (ListOAuthConsentsResponseObject, error)
+	// RevokeOAuthConsent Revoke an app's access
+	// (DELETE /v1/me/oauth-consents/{clientId})
+	RevokeOAuthConsent(ctx context.Context, request RevokeOAuthConsentRequestObject) (RevokeOAuthConsentResponseObject, error)
 	// GetOpenAPI This document
 	// (GET /v1/openapi.json)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
@@ -14728,6 +14963,56 @@ func (sh *strictHandler) VerifyMFA(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(VerifyMFAResponseObject); ok {
 		if err := validResponse.VisitVerifyMFAResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOAuthConsents operation middleware
+func (sh *strictHandler) ListOAuthConsents(w http.ResponseWriter, r *http.Request) {
+	var request ListOAuthConsentsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOAuthConsents(ctx, request.(ListOAuthConsentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOAuthConsents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOAuthConsentsResponseObject); ok {
+		if err := validResponse.VisitListOAuthConsentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeOAuthConsent operation middleware
+func (sh *strictHandler) RevokeOAuthConsent(w http.ResponseWriter, r *http.Request, clientId string) {
+	var request RevokeOAuthConsentRequestObject
+
+	request.ClientId = clientId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeOAuthConsent(ctx, request.(RevokeOAuthConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeOAuthConsent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeOAuthConsentResponseObject); ok {
+		if err := validResponse.VisitRevokeOAuthConsentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1340,6 +1340,24 @@ type OAuthClientSecret struct {
 	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
 }
 
+// OAuthConsent defines model for OAuthConsent.
+type OAuthConsent struct {
+	ClientId   string `json:"client_id"`
+	ClientName string `json:"client_name"`
+
+	// GrantedAt When the consent began (after the last revocation).
+	GrantedAt time.Time `json:"granted_at"`
+	Scopes    []string  `json:"scopes"`
+
+	// UpdatedAt When it last changed (scopes widened).
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// OAuthConsentList defines model for OAuthConsentList.
+type OAuthConsentList struct {
+	Data []OAuthConsent `json:"data"`
+}
+
 // PasskeyAssertionInput defines model for PasskeyAssertionInput.
 type PasskeyAssertionInput struct {
 	CeremonyId string `json:"ceremony_id"`
@@ -1722,6 +1740,8 @@ type Weather struct {
 
 // Webhook defines model for Webhook.
 type Webhook struct {
+	// ClientId The owning OAuth client; null for a user's endpoint.
+	ClientId  *string   `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DisabledReason Why the endpoint was disabled (410 Gone, failing for days, the user); empty while enabled.
@@ -1739,7 +1759,9 @@ type Webhook struct {
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
 	Url                     string     `json:"url"`
-	UserId                  string     `json:"user_id"`
+
+	// UserId The owning user; null for an OAuth client's endpoint.
+	UserId *string `json:"user_id"`
 }
 
 // WebhookDelivery defines model for WebhookDelivery.
@@ -1812,6 +1834,8 @@ type WebhookStats struct {
 
 // WebhookWithSecret defines model for WebhookWithSecret.
 type WebhookWithSecret struct {
+	// ClientId The owning OAuth client; null for a user's endpoint.
+	ClientId  *string   `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DisabledReason Why the endpoint was disabled (410 Gone, failing for days, the user); empty while enabled.
@@ -1832,7 +1856,9 @@ type WebhookWithSecret struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
-	UserId    string    `json:"user_id"`
+
+	// UserId The owning user; null for an OAuth client's endpoint.
+	UserId *string `json:"user_id"`
 }
 
 // Workout defines model for Workout.
@@ -2850,7 +2876,10 @@ type ClientInterface interface {
 	//
 	// The events of the token's user, newest first, for clients that poll
 	// instead of receiving webhooks: the same envelopes webhooks deliver.
-	// `activity.*` events need `activity:read`.
+	// `activity.*` events need `activity:read`. Events are kept for the
+	// server's event retention (`--event-retention`, 30 days by default),
+	// and longer while a webhook delivery of them is kept (pending, or
+	// finished less than `--delivery-retention` ago); older ones are gone.
 	//
 	// Corresponds with GET /v1/events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3034,6 +3063,26 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/me/mfa/verify (the `VerifyMFA` operationId).
 	VerifyMFA(ctx context.Context, body VerifyMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOAuthConsents The apps you allowed
+	//
+	// The OAuth clients you gave access to on the consent or device page,
+	// with the scopes you allowed (the union of every consent since you
+	// last revoked it), most recently changed first. A client's webhook
+	// endpoints receive your events that these scopes cover.
+	//
+	// Corresponds with GET /v1/me/oauth-consents (the `ListOAuthConsents` operationId).
+	ListOAuthConsents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeOAuthConsent Revoke an app's access
+	//
+	// Ends your consent to the client: its tokens for you (access and
+	// refresh tokens, unused codes) stop working at once, its webhook
+	// endpoints stop receiving your events, and the revocation is
+	// audited. The app must ask again to get access.
+	//
+	// Corresponds with DELETE /v1/me/oauth-consents/{clientId} (the `RevokeOAuthConsent` operationId).
+	RevokeOAuthConsent(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document
 	//
 	// Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
@@ -3189,7 +3238,9 @@ type ClientInterface interface {
 
 	// ListWebhooks List webhook endpoints
 	//
-	// The token's user's endpoints, newest first (every user's for an admin acting with `admin`).
+	// The token's user's endpoints, newest first (every user's for an
+	// admin acting with `admin`). A client-credentials token lists its
+	// OAuth client's endpoints, and only those.
 	//
 	// Corresponds with GET /v1/webhooks (the `ListWebhooks` operationId).
 	ListWebhooks(ctx context.Context, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3197,9 +3248,18 @@ type ClientInterface interface {
 	// CreateWebhookWithBody Register a webhook endpoint
 	//
 	// Registers a URL that receives the token's user's events, signed
-	// with Standard Webhooks. The answer holds the signing `secret`, shown
-	// this once. Private, loopback and link-local targets are refused
-	// unless the server allows them.
+	// with Standard Webhooks. With a client-credentials token the endpoint
+	// belongs to the OAuth client and receives the events of every user
+	// with an active consent to it whose scopes cover the event:
+	// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+	// `connection.revoked` need `activity:read`, `health:read` or
+	// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+	// to any consent; `webhook.disabled` only to the user's own endpoints.
+	// A client manages only its endpoints, a user only theirs. The answer
+	// holds the signing `secret`, shown this once. Private, loopback and
+	// link-local targets are refused unless the server allows them.
+	// Delivery is at least once and its order is not promised: use each
+	// event's `created_at` and id.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3209,9 +3269,18 @@ type ClientInterface interface {
 	// CreateWebhook Register a webhook endpoint
 	//
 	// Registers a URL that receives the token's user's events, signed
-	// with Standard Webhooks. The answer holds the signing `secret`, shown
-	// this once. Private, loopback and link-local targets are refused
-	// unless the server allows them.
+	// with Standard Webhooks. With a client-credentials token the endpoint
+	// belongs to the OAuth client and receives the events of every user
+	// with an active consent to it whose scopes cover the event:
+	// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+	// `connection.revoked` need `activity:read`, `health:read` or
+	// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+	// to any consent; `webhook.disabled` only to the user's own endpoints.
+	// A client manages only its endpoints, a user only theirs. The answer
+	// holds the signing `secret`, shown this once. Private, loopback and
+	// link-local targets are refused unless the server allows them.
+	// Delivery is at least once and its order is not promised: use each
+	// event's `created_at` and id.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4035,7 +4104,10 @@ func (c *Client) UpdateDevice(ctx context.Context, deviceId DeviceId, params *Up
 //
 // The events of the token's user, newest first, for clients that poll
 // instead of receiving webhooks: the same envelopes webhooks deliver.
-// `activity.*` events need `activity:read`.
+// `activity.*` events need `activity:read`. Events are kept for the
+// server's event retention (`--event-retention`, 30 days by default),
+// and longer while a webhook delivery of them is kept (pending, or
+// finished less than `--delivery-retention` ago); older ones are gone.
 //
 // Corresponds with GET /v1/events (the `ListEvents` operationId).
 func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4369,6 +4441,46 @@ func (c *Client) VerifyMFAWithBody(ctx context.Context, contentType string, body
 // Corresponds with POST /v1/me/mfa/verify (the `VerifyMFA` operationId).
 func (c *Client) VerifyMFA(ctx context.Context, body VerifyMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyMFARequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOAuthConsents The apps you allowed
+//
+// The OAuth clients you gave access to on the consent or device page,
+// with the scopes you allowed (the union of every consent since you
+// last revoked it), most recently changed first. A client's webhook
+// endpoints receive your events that these scopes cover.
+//
+// Corresponds with GET /v1/me/oauth-consents (the `ListOAuthConsents` operationId).
+func (c *Client) ListOAuthConsents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOAuthConsentsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeOAuthConsent Revoke an app's access
+//
+// Ends your consent to the client: its tokens for you (access and
+// refresh tokens, unused codes) stop working at once, its webhook
+// endpoints stop receiving your events, and the revocation is
+// audited. The app must ask again to get access.
+//
+// Corresponds with DELETE /v1/me/oauth-consents/{clientId} (the `RevokeOAuthConsent` operationId).
+func (c *Client) RevokeOAuthConsent(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeOAuthConsentRequest(c.Server, clientId)
 	if err != nil {
 		return nil, err
 	}
@@ -4744,7 +4856,9 @@ func (c *Client) CreateWorkout(ctx context.Context, userId UserId, params *Creat
 
 // ListWebhooks List webhook endpoints
 //
-// The token's user's endpoints, newest first (every user's for an admin acting with `admin`).
+// The token's user's endpoints, newest first (every user's for an
+// admin acting with `admin`). A client-credentials token lists its
+// OAuth client's endpoints, and only those.
 //
 // Corresponds with GET /v1/webhooks (the `ListWebhooks` operationId).
 func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4762,9 +4876,18 @@ func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, r
 // CreateWebhookWithBody Register a webhook endpoint
 //
 // Registers a URL that receives the token's user's events, signed
-// with Standard Webhooks. The answer holds the signing `secret`, shown
-// this once. Private, loopback and link-local targets are refused
-// unless the server allows them.
+// with Standard Webhooks. With a client-credentials token the endpoint
+// belongs to the OAuth client and receives the events of every user
+// with an active consent to it whose scopes cover the event:
+// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+// `connection.revoked` need `activity:read`, `health:read` or
+// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+// to any consent; `webhook.disabled` only to the user's own endpoints.
+// A client manages only its endpoints, a user only theirs. The answer
+// holds the signing `secret`, shown this once. Private, loopback and
+// link-local targets are refused unless the server allows them.
+// Delivery is at least once and its order is not promised: use each
+// event's `created_at` and id.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4784,9 +4907,18 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, params *CreateWebhoo
 // CreateWebhook Register a webhook endpoint
 //
 // Registers a URL that receives the token's user's events, signed
-// with Standard Webhooks. The answer holds the signing `secret`, shown
-// this once. Private, loopback and link-local targets are refused
-// unless the server allows them.
+// with Standard Webhooks. With a client-credentials token the endpoint
+// belongs to the OAuth client and receives the events of every user
+// with an active consent to it whose scopes cover the event:
+// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+// `connection.revoked` need `activity:read`, `health:read` or
+// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+// to any consent; `webhook.disabled` only to the user's own endpoints.
+// A client manages only its endpoints, a user only theirs. The answer
+// holds the signing `secret`, shown this once. Private, loopback and
+// link-local targets are refused unless the server allows them.
+// Delivery is at least once and its order is not promised: use each
+// event's `created_at` and id.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7114,6 +7246,67 @@ func NewVerifyMFARequestWithBody(server string, contentType string, body io.Read
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListOAuthConsentsRequest constructs an http.Request for the ListOAuthConsents method
+func NewListOAuthConsentsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/oauth-consents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeOAuthConsentRequest constructs an http.Request for the RevokeOAuthConsent method
+func NewRevokeOAuthConsentRequest(server string, clientId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/oauth-consents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9613,7 +9806,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// The events of the token's user, newest first, for clients that poll
 	// instead of receiving webhooks: the same envelopes webhooks deliver.
-	// `activity.*` events need `activity:read`.
+	// `activity.*` events need `activity:read`. Events are kept for the
+	// server's event retention (`--event-retention`, 30 days by default),
+	// and longer while a webhook delivery of them is kept (pending, or
+	// finished less than `--delivery-retention` ago); older ones are gone.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9809,6 +10005,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/me/mfa/verify (the `VerifyMFA` operationId).
 	VerifyMFAWithResponse(ctx context.Context, body VerifyMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyMFAResponse, error)
 
+	// ListOAuthConsentsWithResponse The apps you allowed
+	//
+	// The OAuth clients you gave access to on the consent or device page,
+	// with the scopes you allowed (the union of every consent since you
+	// last revoked it), most recently changed first. A client's webhook
+	// endpoints receive your events that these scopes cover.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/oauth-consents (the `ListOAuthConsents` operationId).
+	ListOAuthConsentsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOAuthConsentsResponse, error)
+
+	// RevokeOAuthConsentWithResponse Revoke an app's access
+	//
+	// Ends your consent to the client: its tokens for you (access and
+	// refresh tokens, unused codes) stop working at once, its webhook
+	// endpoints stop receiving your events, and the revocation is
+	// audited. The app must ask again to get access.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/me/oauth-consents/{clientId} (the `RevokeOAuthConsent` operationId).
+	RevokeOAuthConsentWithResponse(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*RevokeOAuthConsentResponse, error)
+
 	// GetOpenAPIWithResponse This document
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9992,7 +10212,9 @@ type ClientWithResponsesInterface interface {
 
 	// ListWebhooksWithResponse List webhook endpoints
 	//
-	// The token's user's endpoints, newest first (every user's for an admin acting with `admin`).
+	// The token's user's endpoints, newest first (every user's for an
+	// admin acting with `admin`). A client-credentials token lists its
+	// OAuth client's endpoints, and only those.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10002,9 +10224,18 @@ type ClientWithResponsesInterface interface {
 	// CreateWebhookWithBodyWithResponse Register a webhook endpoint
 	//
 	// Registers a URL that receives the token's user's events, signed
-	// with Standard Webhooks. The answer holds the signing `secret`, shown
-	// this once. Private, loopback and link-local targets are refused
-	// unless the server allows them.
+	// with Standard Webhooks. With a client-credentials token the endpoint
+	// belongs to the OAuth client and receives the events of every user
+	// with an active consent to it whose scopes cover the event:
+	// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+	// `connection.revoked` need `activity:read`, `health:read` or
+	// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+	// to any consent; `webhook.disabled` only to the user's own endpoints.
+	// A client manages only its endpoints, a user only theirs. The answer
+	// holds the signing `secret`, shown this once. Private, loopback and
+	// link-local targets are refused unless the server allows them.
+	// Delivery is at least once and its order is not promised: use each
+	// event's `created_at` and id.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10014,9 +10245,18 @@ type ClientWithResponsesInterface interface {
 	// CreateWebhookWithResponse Register a webhook endpoint
 	//
 	// Registers a URL that receives the token's user's events, signed
-	// with Standard Webhooks. The answer holds the signing `secret`, shown
-	// this once. Private, loopback and link-local targets are refused
-	// unless the server allows them.
+	// with Standard Webhooks. With a client-credentials token the endpoint
+	// belongs to the OAuth client and receives the events of every user
+	// with an active consent to it whose scopes cover the event:
+	// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+	// `connection.revoked` need `activity:read`, `health:read` or
+	// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+	// to any consent; `webhook.disabled` only to the user's own endpoints.
+	// A client manages only its endpoints, a user only theirs. The answer
+	// holds the signing `secret`, shown this once. Private, loopback and
+	// link-local targets are refused unless the server allows them.
+	// Delivery is at least once and its order is not promised: use each
+	// event's `created_at` and id.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13097,6 +13337,137 @@ func (r VerifyMFAResponse) ContentType() string {
 	return ""
 }
 
+type ListOAuthConsentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuthConsentList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOAuthConsentsResponse) GetJSON200() *OAuthConsentList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOAuthConsentsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOAuthConsentsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOAuthConsentsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListOAuthConsentsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOAuthConsentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOAuthConsentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOAuthConsentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOAuthConsentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeOAuthConsentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeOAuthConsentResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeOAuthConsentResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeOAuthConsentResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RevokeOAuthConsentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeOAuthConsentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeOAuthConsentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeOAuthConsentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeOAuthConsentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16125,7 +16496,10 @@ func (c *ClientWithResponses) UpdateDeviceWithResponse(ctx context.Context, devi
 //
 // The events of the token's user, newest first, for clients that poll
 // instead of receiving webhooks: the same envelopes webhooks deliver.
-// `activity.*` events need `activity:read`.
+// `activity.*` events need `activity:read`. Events are kept for the
+// server's event retention (`--event-retention`, 30 days by default),
+// and longer while a webhook delivery of them is kept (pending, or
+// finished less than `--delivery-retention` ago); older ones are gone.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16415,6 +16789,42 @@ func (c *ClientWithResponses) VerifyMFAWithResponse(ctx context.Context, body Ve
 		return nil, err
 	}
 	return ParseVerifyMFAResponse(rsp)
+}
+
+// ListOAuthConsentsWithResponse The apps you allowed
+//
+// The OAuth clients you gave access to on the consent or device page,
+// with the scopes you allowed (the union of every consent since you
+// last revoked it), most recently changed first. A client's webhook
+// endpoints receive your events that these scopes cover.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/oauth-consents (the `ListOAuthConsents` operationId).
+func (c *ClientWithResponses) ListOAuthConsentsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOAuthConsentsResponse, error) {
+	rsp, err := c.ListOAuthConsents(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOAuthConsentsResponse(rsp)
+}
+
+// RevokeOAuthConsentWithResponse Revoke an app's access
+//
+// Ends your consent to the client: its tokens for you (access and
+// refresh tokens, unused codes) stop working at once, its webhook
+// endpoints stop receiving your events, and the revocation is
+// audited. The app must ask again to get access.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/me/oauth-consents/{clientId} (the `RevokeOAuthConsent` operationId).
+func (c *ClientWithResponses) RevokeOAuthConsentWithResponse(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*RevokeOAuthConsentResponse, error) {
+	rsp, err := c.RevokeOAuthConsent(ctx, clientId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeOAuthConsentResponse(rsp)
 }
 
 // GetOpenAPIWithResponse This document
@@ -16726,7 +17136,9 @@ func (c *ClientWithResponses) CreateWorkoutWithResponse(ctx context.Context, use
 
 // ListWebhooksWithResponse List webhook endpoints
 //
-// The token's user's endpoints, newest first (every user's for an admin acting with `admin`).
+// The token's user's endpoints, newest first (every user's for an
+// admin acting with `admin`). A client-credentials token lists its
+// OAuth client's endpoints, and only those.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16742,9 +17154,18 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, para
 // CreateWebhookWithBodyWithResponse Register a webhook endpoint
 //
 // Registers a URL that receives the token's user's events, signed
-// with Standard Webhooks. The answer holds the signing `secret`, shown
-// this once. Private, loopback and link-local targets are refused
-// unless the server allows them.
+// with Standard Webhooks. With a client-credentials token the endpoint
+// belongs to the OAuth client and receives the events of every user
+// with an active consent to it whose scopes cover the event:
+// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+// `connection.revoked` need `activity:read`, `health:read` or
+// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+// to any consent; `webhook.disabled` only to the user's own endpoints.
+// A client manages only its endpoints, a user only theirs. The answer
+// holds the signing `secret`, shown this once. Private, loopback and
+// link-local targets are refused unless the server allows them.
+// Delivery is at least once and its order is not promised: use each
+// event's `created_at` and id.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16760,9 +17181,18 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // CreateWebhookWithResponse Register a webhook endpoint
 //
 // Registers a URL that receives the token's user's events, signed
-// with Standard Webhooks. The answer holds the signing `secret`, shown
-// this once. Private, loopback and link-local targets are refused
-// unless the server allows them.
+// with Standard Webhooks. With a client-credentials token the endpoint
+// belongs to the OAuth client and receives the events of every user
+// with an active consent to it whose scopes cover the event:
+// `activity.*` and `device.synced` need `activity:read`; `sync.*` and
+// `connection.revoked` need `activity:read`, `health:read` or
+// `profile:read`; `export.ready` needs `export`; `user.deleted` goes
+// to any consent; `webhook.disabled` only to the user's own endpoints.
+// A client manages only its endpoints, a user only theirs. The answer
+// holds the signing `secret`, shown this once. Private, loopback and
+// link-local targets are refused unless the server allows them.
+// Delivery is at least once and its order is not promised: use each
+// event's `created_at` and id.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19373,6 +19803,110 @@ func ParseVerifyMFAResponse(rsp *http.Response) (*VerifyMFAResponse, error) {
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOAuthConsentsResponse parses an HTTP response from a ListOAuthConsentsWithResponse call
+func ParseListOAuthConsentsResponse(rsp *http.Response) (*ListOAuthConsentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOAuthConsentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuthConsentList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeOAuthConsentResponse parses an HTTP response from a RevokeOAuthConsentWithResponse call
+func ParseRevokeOAuthConsentResponse(rsp *http.Response) (*RevokeOAuthConsentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeOAuthConsentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
