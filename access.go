@@ -17,6 +17,7 @@ const (
 	PermUsersFreeze       Permission = "users:freeze"         // freeze and unfreeze
 	PermUsersDelete       Permission = "users:delete"         // delete (then purge)
 	PermOAuthClientRotate Permission = "oauth_clients:rotate"
+	PermOAuthClientCreate Permission = "oauth_clients:create"
 	PermAuditRead         Permission = "audit:read"
 )
 
@@ -25,7 +26,7 @@ const (
 // reads what it needs for that; users have no admin permission.
 var RolePermissions = map[string][]Permission{
 	RoleAdmin: {PermUsersRead, PermUsersCreate, PermUsersInvite, PermUsersResetPass, PermUsersResetMFA,
-		PermUsersFreeze, PermUsersDelete, PermOAuthClientRotate, PermAuditRead},
+		PermUsersFreeze, PermUsersDelete, PermOAuthClientRotate, PermOAuthClientCreate, PermAuditRead},
 	RoleSupport: {PermUsersRead, PermUsersInvite, PermUsersResetPass, PermUsersResetMFA, PermAuditRead},
 	RoleUser:    nil,
 }
@@ -70,6 +71,7 @@ const (
 	AuditAdminResetMFA     = "admin.mfa_reset"
 	AuditAdminViewUserData = "admin.view_user_data"
 	AuditOAuthClientRotate = "oauth_client.rotate"
+	AuditOAuthClientCreate = "oauth_client.create"
 	AuditLoginSuccess      = "login.success"
 	AuditLoginFailure      = "login.failure"
 	AuditMFAVerify         = "mfa.verify"

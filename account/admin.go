@@ -222,6 +222,38 @@ type ClientSecret struct {
 	PreviousExpiresAt time.Time
 }
 
+// CreateClient registers an OAuth client, with a secret (shown once) for
+// a confidential one (oauth_clients:create, step-up: a client may be given
+// the admin scope).
+func (a *Admin) CreateClient(ctx context.Context, c *cairn.OAuthClient) (*cairn.OAuthClient, string, error) {
+	if err := a.guard(ctx, cairn.PermOAuthClientCreate, true); err != nil {
+		return nil, "", err
+	}
+	if a.OAuthClients == nil || a.NewClientSecret == nil {
+		return nil, "", cairn.Errorf(cairn.EUNAVAILABLE, "the OAuth server is not running")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, "", err
+	}
+	if c.OwnerID != "" {
+		if _, err := a.Users.FindUser(ctx, c.OwnerID); err != nil {
+			return nil, "", err
+		}
+	}
+	var secret string
+	if !c.Public {
+		secret, c.SecretHash = a.NewClientSecret()
+	}
+	// The OAuth store runs as the system; the permission was checked above.
+	if err := a.OAuthClients.CreateOAuthClient(cairn.SystemContext(ctx), c); err != nil {
+		return nil, "", err
+	}
+	if err := a.audit(ctx, c.OwnerID, cairn.AuditOAuthClientCreate, map[string]any{"client_id": c.ID}); err != nil {
+		return nil, "", err
+	}
+	return c, secret, nil
+}
+
 // RotateClientSecret gives an OAuth client a new secret; the old one works
 // for the grace period (oauth_clients:rotate, step-up).
 func (a *Admin) RotateClientSecret(ctx context.Context, clientID string) (*ClientSecret, error) {

@@ -25,12 +25,13 @@ const (
 	opAdminDelete      = "AdminDeleteUser"
 	opAdminRotate      = "AdminRotateOAuthClient"
 	opAdminRotateUser  = "AdminRotateUserOAuthClient"
+	opAdminCreateApp   = "AdminCreateOAuthClient"
 	opAdminSearchAudit = "AdminSearchAudit"
 )
 
 func adminOperations() []string {
 	return []string{opAdminListUsers, opAdminCreateUser, opAdminInvite, opAdminResetPass, opAdminResetMFA,
-		opAdminFreeze, opAdminUnfreeze, opAdminDelete, opAdminRotate, opAdminRotateUser, opAdminSearchAudit}
+		opAdminFreeze, opAdminUnfreeze, opAdminDelete, opAdminRotate, opAdminRotateUser, opAdminCreateApp, opAdminSearchAudit}
 }
 
 // staffUser resolves a user an admin operation answered: its profile
@@ -225,4 +226,70 @@ func (r *root) AdminRotateOAuthClientSecret(ctx context.Context, args rotateArgs
 		return nil, err
 	}
 	return &clientSecretResolver{c}, nil
+}
+
+type adminCreateClientArgs struct {
+	Input struct {
+		Name         string
+		GrantTypes   []string
+		Scopes       []string
+		RedirectUris *[]string
+		Public       *bool
+		OwnerID      *graphql.ID
+	}
+}
+
+// createdClient is a new OAuth client with its secret (shown once).
+type createdClient struct {
+	c      *cairn.OAuthClient
+	secret string
+}
+
+func (r *root) AdminCreateOAuthClient(ctx context.Context, args adminCreateClientArgs) (*createdClient, error) {
+	return idempotent(ctx, r.s, opAdminCreateApp, nil, args, func() (*createdClient, error) {
+		in := args.Input
+		owner, err := optID(in.OwnerID, kindUser, "ownerId")
+		if err != nil {
+			return nil, err
+		}
+		c := &cairn.OAuthClient{Name: in.Name, GrantTypes: in.GrantTypes, RedirectURIs: deref(in.RedirectUris),
+			Public: deref(in.Public), OwnerID: deref(owner)}
+		for _, sc := range in.Scopes {
+			c.Scopes = append(c.Scopes, cairn.Scope(sc))
+		}
+		c, secret, err := r.s.d.Admin.CreateClient(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return &createdClient{c, secret}, nil
+	})
+}
+
+func (r *createdClient) ClientID() string       { return r.c.ID }
+func (r *createdClient) Name() string           { return r.c.Name }
+func (r *createdClient) GrantTypes() []string   { return r.c.GrantTypes }
+func (r *createdClient) RedirectUris() []string { return append([]string{}, r.c.RedirectURIs...) }
+func (r *createdClient) Public() bool           { return r.c.Public }
+func (r *createdClient) CreatedAt() dateTime    { return dt(r.c.CreatedAt) }
+func (r *createdClient) Scopes() []string {
+	out := make([]string, 0, len(r.c.Scopes))
+	for _, s := range r.c.Scopes {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+func (r *createdClient) ClientSecret() *string {
+	if r.secret == "" {
+		return nil // a public client
+	}
+	return &r.secret
+}
+
+func (r *createdClient) OwnerID() *graphql.ID {
+	if r.c.OwnerID == "" {
+		return nil
+	}
+	id := globalID(kindUser, r.c.OwnerID)
+	return &id
 }

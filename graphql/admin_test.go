@@ -166,6 +166,9 @@ func TestAdminOperations(t *testing.T) {
 				sensitive: true},
 			{name: "byOwner", query: `mutation($u: ID!) { byOwner: adminRotateOAuthClientSecret(userId: $u) { clientId clientSecret } }`,
 				vars: map[string]any{"u": gid("User", bob.ID)}, sensitive: true},
+			{name: "adminCreateOAuthClient", query: `mutation($u: ID) { adminCreateOAuthClient(input: {name: "Bob's second", grantTypes: ["client_credentials"],
+				scopes: ["export"], ownerId: $u}) { clientId clientSecret ownerId scopes public } }`,
+				vars: map[string]any{"u": gid("User", bob.ID)}, sensitive: true},
 		}
 		results := map[string]json.RawMessage{}
 		for _, o := range ops {
@@ -223,6 +226,17 @@ func TestAdminOperations(t *testing.T) {
 		}
 		if json.Unmarshal(results["byOwner"], &rotated); rotated.ClientID != "bobs-app" || rotated.ClientSecret == "" {
 			t.Errorf("rotate Bob's client: %s", results["byOwner"])
+		}
+		var app struct {
+			ClientID, ClientSecret, OwnerID string
+			Scopes                          []string
+			Public                          bool
+		}
+		if json.Unmarshal(results["adminCreateOAuthClient"], &app); app.ClientID == "" || !strings.HasPrefix(app.ClientSecret, "cairn_cs_") ||
+			app.OwnerID != gid("User", bob.ID) || len(app.Scopes) != 1 || app.Public {
+			t.Errorf("adminCreateOAuthClient: %s", results["adminCreateOAuthClient"])
+		} else if c, err := db.FindOAuthClient(cairn.SystemContext(context.Background()), app.ClientID); err != nil || c.OwnerID != bob.ID {
+			t.Errorf("the created client: %+v %v", c, err)
 		}
 		// The effects: Ada has no factor left, Carol is gone.
 		if fs, err := db.MFAFactors(cairn.SystemContext(context.Background()), ada.ID); err != nil || len(fs) != 0 {

@@ -123,6 +123,28 @@ func (s *Server) AdminRotateOAuthClient(ctx context.Context, req api.AdminRotate
 		PreviousSecretExpiresAt: c.PreviousExpiresAt}, nil
 }
 
+func (s *Server) AdminCreateOAuthClient(ctx context.Context, req api.AdminCreateOAuthClientRequestObject) (api.AdminCreateOAuthClientResponseObject, error) {
+	b := req.Body
+	c := &cairn.OAuthClient{Name: b.Name, RedirectURIs: deref(b.RedirectUris), Public: deref(b.Public), OwnerID: deref(b.OwnerId)}
+	for _, g := range b.GrantTypes {
+		c.GrantTypes = append(c.GrantTypes, string(g))
+	}
+	for _, sc := range b.Scopes {
+		c.Scopes = append(c.Scopes, cairn.Scope(sc))
+	}
+	c, secret, err := s.admin.CreateClient(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := api.AdminCreateOAuthClient201JSONResponse{ClientId: c.ID, Name: c.Name, GrantTypes: c.GrantTypes,
+		Scopes: make([]string, 0, len(c.Scopes)), RedirectUris: append([]string{}, c.RedirectURIs...), Public: c.Public,
+		CreatedAt: c.CreatedAt, ClientSecret: ptrIf(secret), OwnerId: ptrIf(c.OwnerID)}
+	for _, sc := range c.Scopes {
+		out.Scopes = append(out.Scopes, string(sc))
+	}
+	return out, nil
+}
+
 func (s *Server) AdminRotateUserOAuthClient(ctx context.Context, req api.AdminRotateUserOAuthClientRequestObject) (api.AdminRotateUserOAuthClientResponseObject, error) {
 	c, err := s.admin.RotateUserClientSecret(ctx, req.UserId, deref(req.Body.ClientId))
 	if err != nil {

@@ -465,3 +465,58 @@ func TestRotateUserOAuthClient(t *testing.T) {
 		rotate(bob.ID, "{}", 401, cairn.ESTEPUPREQUIRED)
 	})
 }
+
+// TestAdminCreateOAuthClient: an admin registers clients over the API as
+// the CLI does: a confidential one answers its secret once (stored as a
+// hash), a public one none; bad registrations are 400, an unknown owner
+// 404; support may not; the action needs a recent MFA check and is
+// audited.
+func TestAdminCreateOAuthClient(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newIdentityEnv(t, db)
+		admin, support := e.user("root@example.com", cairn.RoleAdmin), e.user("help@example.com", cairn.RoleSupport)
+		tok, supportTok := e.token(admin, time.Hour, cairn.KnownScopes...), e.token(support, time.Hour, cairn.KnownScopes...)
+		e.enroll(tok)
+		e.enroll(supportTok)
+		dev := e.user("dev@example.com")
+		type created struct {
+			ClientID     string   `json:"client_id"`
+			ClientSecret string   `json:"client_secret"`
+			OwnerID      string   `json:"owner_id"`
+			Scopes       []string `json:"scopes"`
+			Public       bool     `json:"public"`
+			Error        struct{ Code string }
+		}
+		create := func(token, body string, status int, code string) created {
+			t.Helper()
+			var out created
+			if resp := e.doJSON("POST", "/v1/admin/oauth-clients", token, body, &out); resp.StatusCode != status || out.Error.Code != code {
+				t.Fatalf("create %s: %d %+v, want %d %s", body, resp.StatusCode, out, status, code)
+			}
+			return out
+		}
+		svc := create(tok, `{"name":"Exporter","grant_types":["client_credentials"],"scopes":["export","profile:read"],"owner_id":"`+dev.ID+`"}`, 201, "")
+		if !strings.HasPrefix(svc.ClientSecret, "cairn_cs_") || svc.OwnerID != dev.ID || len(svc.Scopes) != 2 {
+			t.Fatalf("confidential client: %+v", svc)
+		}
+		sys := cairn.SystemContext(context.Background())
+		stored, err := db.FindOAuthClient(sys, svc.ClientID)
+		if err != nil || len(stored.SecretHash) == 0 || strings.Contains(string(stored.SecretHash), svc.ClientSecret) || stored.OwnerID != dev.ID {
+			t.Fatalf("stored %+v, %v", stored, err)
+		}
+		app := create(tok, `{"name":"Phone","public":true,"grant_types":["authorization_code"],"scopes":["profile:read"],"redirect_uris":["http://127.0.0.1:9/cb"]}`, 201, "")
+		if !app.Public || app.ClientSecret != "" {
+			t.Errorf("public client: %+v", app)
+		}
+		create(tok, `{"name":"Bad","grant_types":["authorization_code"],"scopes":["admin"],"redirect_uris":["https://a.example/cb"]}`, 400, cairn.EVALIDATION)
+		create(tok, `{"name":"NoURI","grant_types":["authorization_code"],"scopes":["profile:read"]}`, 400, cairn.EVALIDATION)
+		create(tok, `{"name":"Who","grant_types":["client_credentials"],"scopes":["export"],"owner_id":"no-such-user"}`, 404, cairn.ENOTFOUND)
+		create(supportTok, `{"name":"S","grant_types":["client_credentials"],"scopes":["export"]}`, 403, cairn.EFORBIDDEN)
+		page, err := db.SearchAudit(sys, cairn.AuditFilter{UserID: dev.ID, Action: cairn.AuditOAuthClientCreate})
+		if err != nil || len(page.Data) != 1 || page.Data[0].ActorID != admin.ID {
+			t.Errorf("audit of the creation: %+v %v", page, err)
+		}
+		e.advance(6 * time.Minute)
+		create(tok, `{"name":"Late","grant_types":["client_credentials"],"scopes":["export"]}`, 401, cairn.ESTEPUPREQUIRED)
+	})
+}

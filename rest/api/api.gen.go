@@ -560,6 +560,30 @@ func (e MetricType) Valid() bool {
 	}
 }
 
+// Defines values for OAuthClientInputGrantTypes.
+const (
+	AuthorizationCode                     OAuthClientInputGrantTypes = "authorization_code"
+	ClientCredentials                     OAuthClientInputGrantTypes = "client_credentials"
+	RefreshToken                          OAuthClientInputGrantTypes = "refresh_token"
+	UrnIetfParamsOauthGrantTypeDeviceCode OAuthClientInputGrantTypes = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// Valid indicates whether the value is a known member of the OAuthClientInputGrantTypes enum.
+func (e OAuthClientInputGrantTypes) Valid() bool {
+	switch e {
+	case AuthorizationCode:
+		return true
+	case ClientCredentials:
+		return true
+	case RefreshToken:
+		return true
+	case UrnIetfParamsOauthGrantTypeDeviceCode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RouteFormat.
 const (
 	RouteFormatGeojson  RouteFormat = "geojson"
@@ -1334,6 +1358,42 @@ type MetricPage struct {
 
 // MetricType defines model for MetricType.
 type MetricType string
+
+// OAuthClientCreated defines model for OAuthClientCreated.
+type OAuthClientCreated struct {
+	ClientId string `json:"client_id"`
+
+	// ClientSecret Confidential clients only; shown only in this answer.
+	ClientSecret *string   `json:"client_secret,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	GrantTypes   []string  `json:"grant_types"`
+	Name         string    `json:"name"`
+	OwnerId      *string   `json:"owner_id,omitempty"`
+	Public       bool      `json:"public"`
+	RedirectUris []string  `json:"redirect_uris"`
+	Scopes       []string  `json:"scopes"`
+}
+
+// OAuthClientInput defines model for OAuthClientInput.
+type OAuthClientInput struct {
+	GrantTypes []OAuthClientInputGrantTypes `json:"grant_types"`
+
+	// Name Shown on the consent page.
+	Name string `json:"name"`
+
+	// OwnerId The user who registered the client.
+	OwnerId *string `json:"owner_id,omitempty"`
+
+	// Public An app on the user's device: no secret, PKCE required.
+	Public       *bool     `json:"public,omitempty"`
+	RedirectUris *[]string `json:"redirect_uris,omitempty"`
+
+	// Scopes The scopes the client may ask for.
+	Scopes []string `json:"scopes"`
+}
+
+// OAuthClientInputGrantTypes defines model for OAuthClientInput.GrantTypes.
+type OAuthClientInputGrantTypes string
 
 // OAuthClientSecret defines model for OAuthClientSecret.
 type OAuthClientSecret struct {
@@ -2425,6 +2485,9 @@ type PutActivityRouteJSONRequestBody = RouteInput
 // PutActivitySummaryJSONRequestBody defines body for PutActivitySummary for application/json ContentType.
 type PutActivitySummaryJSONRequestBody = SummaryInput
 
+// AdminCreateOAuthClientJSONRequestBody defines body for AdminCreateOAuthClient for application/json ContentType.
+type AdminCreateOAuthClientJSONRequestBody = OAuthClientInput
+
 // AdminCreateUserJSONRequestBody defines body for AdminCreateUser for application/json ContentType.
 type AdminCreateUserJSONRequestBody = AdminUserInput
 
@@ -2523,6 +2586,9 @@ type ServerInterface interface {
 	// AdminSearchAudit Search the audit log
 	// (GET /v1/admin/audit)
 	AdminSearchAudit(w http.ResponseWriter, r *http.Request, params AdminSearchAuditParams)
+	// AdminCreateOAuthClient Register an OAuth client
+	// (POST /v1/admin/oauth-clients)
+	AdminCreateOAuthClient(w http.ResponseWriter, r *http.Request)
 	// AdminRotateOAuthClient Rotate an OAuth client's secret
 	// (POST /v1/admin/oauth-clients/{clientId}/rotate-secret)
 	AdminRotateOAuthClient(w http.ResponseWriter, r *http.Request, clientId string)
@@ -3561,6 +3627,20 @@ func (siw *ServerInterfaceWrapper) AdminSearchAudit(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdminSearchAudit(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminCreateOAuthClient operation middleware
+func (siw *ServerInterfaceWrapper) AdminCreateOAuthClient(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminCreateOAuthClient(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6398,6 +6478,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/freeze", wrapper.AdminFreezeUser)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/unfreeze", wrapper.AdminUnfreezeUser)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/users/{userId}/rotate-oauth-client", wrapper.AdminRotateUserOAuthClient)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/oauth-clients", wrapper.AdminCreateOAuthClient)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/admin/oauth-clients/{clientId}/rotate-secret", wrapper.AdminRotateOAuthClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/admin/audit", wrapper.AdminSearchAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/users/{userId}/connections", wrapper.ListConnections)
@@ -7990,6 +8071,101 @@ type AdminSearchAuditdefaultJSONResponse struct {
 }
 
 func (response AdminSearchAuditdefaultJSONResponse) VisitAdminSearchAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClientRequestObject struct {
+	Body *AdminCreateOAuthClientJSONRequestBody
+}
+
+type AdminCreateOAuthClientResponseObject interface {
+	VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error
+}
+
+type AdminCreateOAuthClient201JSONResponse OAuthClientCreated
+
+func (response AdminCreateOAuthClient201JSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClient400JSONResponse struct{ ErrorJSONResponse }
+
+func (response AdminCreateOAuthClient400JSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClient401JSONResponse Error
+
+func (response AdminCreateOAuthClient401JSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClient403JSONResponse Error
+
+func (response AdminCreateOAuthClient403JSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClient404JSONResponse Error
+
+func (response AdminCreateOAuthClient404JSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateOAuthClientdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdminCreateOAuthClientdefaultJSONResponse) VisitAdminCreateOAuthClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13636,6 +13812,9 @@ type StrictServerInterface interface {
 	// AdminSearchAudit Search the audit log
 	// (GET /v1/admin/audit)
 	AdminSearchAudit(ctx context.Context, request AdminSearchAuditRequestObject) (AdminSearchAuditResponseObject, error)
+	// AdminCreateOAuthClient Register an OAuth client
+	// (POST /v1/admin/oauth-clients)
+	AdminCreateOAuthClient(ctx context.Context, request AdminCreateOAuthClientRequestObject) (AdminCreateOAuthClientResponseObject, error)
 	// AdminRotateOAuthClient Rotate an OAuth client's secret
 	// (POST /v1/admin/oauth-clients/{clientId}/rotate-secret)
 	AdminRotateOAuthClient(ctx context.Context, request AdminRotateOAuthClientRequestObject) (AdminRotateOAuthClientResponseObject, error)
@@ -14297,6 +14476,37 @@ func (sh *strictHandler) AdminSearchAudit(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AdminSearchAuditResponseObject); ok {
 		if err := validResponse.VisitAdminSearchAuditResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminCreateOAuthClient operation middleware
+func (sh *strictHandler) AdminCreateOAuthClient(w http.ResponseWriter, r *http.Request) {
+	var request AdminCreateOAuthClientRequestObject
+
+	var body AdminCreateOAuthClientJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreateOAuthClient(ctx, request.(AdminCreateOAuthClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreateOAuthClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminCreateOAuthClientResponseObject); ok {
+		if err := validResponse.VisitAdminCreateOAuthClientResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -558,6 +558,30 @@ func (e MetricType) Valid() bool {
 	}
 }
 
+// Defines values for OAuthClientInputGrantTypes.
+const (
+	AuthorizationCode                     OAuthClientInputGrantTypes = "authorization_code"
+	ClientCredentials                     OAuthClientInputGrantTypes = "client_credentials"
+	RefreshToken                          OAuthClientInputGrantTypes = "refresh_token"
+	UrnIetfParamsOauthGrantTypeDeviceCode OAuthClientInputGrantTypes = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// Valid indicates whether the value is a known member of the OAuthClientInputGrantTypes enum.
+func (e OAuthClientInputGrantTypes) Valid() bool {
+	switch e {
+	case AuthorizationCode:
+		return true
+	case ClientCredentials:
+		return true
+	case RefreshToken:
+		return true
+	case UrnIetfParamsOauthGrantTypeDeviceCode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RouteFormat.
 const (
 	RouteFormatGeojson  RouteFormat = "geojson"
@@ -1332,6 +1356,42 @@ type MetricPage struct {
 
 // MetricType defines model for MetricType.
 type MetricType string
+
+// OAuthClientCreated defines model for OAuthClientCreated.
+type OAuthClientCreated struct {
+	ClientId string `json:"client_id"`
+
+	// ClientSecret Confidential clients only; shown only in this answer.
+	ClientSecret *string   `json:"client_secret,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	GrantTypes   []string  `json:"grant_types"`
+	Name         string    `json:"name"`
+	OwnerId      *string   `json:"owner_id,omitempty"`
+	Public       bool      `json:"public"`
+	RedirectUris []string  `json:"redirect_uris"`
+	Scopes       []string  `json:"scopes"`
+}
+
+// OAuthClientInput defines model for OAuthClientInput.
+type OAuthClientInput struct {
+	GrantTypes []OAuthClientInputGrantTypes `json:"grant_types"`
+
+	// Name Shown on the consent page.
+	Name string `json:"name"`
+
+	// OwnerId The user who registered the client.
+	OwnerId *string `json:"owner_id,omitempty"`
+
+	// Public An app on the user's device: no secret, PKCE required.
+	Public       *bool     `json:"public,omitempty"`
+	RedirectUris *[]string `json:"redirect_uris,omitempty"`
+
+	// Scopes The scopes the client may ask for.
+	Scopes []string `json:"scopes"`
+}
+
+// OAuthClientInputGrantTypes defines model for OAuthClientInput.GrantTypes.
+type OAuthClientInputGrantTypes string
 
 // OAuthClientSecret defines model for OAuthClientSecret.
 type OAuthClientSecret struct {
@@ -2423,6 +2483,9 @@ type PutActivityRouteJSONRequestBody = RouteInput
 // PutActivitySummaryJSONRequestBody defines body for PutActivitySummary for application/json ContentType.
 type PutActivitySummaryJSONRequestBody = SummaryInput
 
+// AdminCreateOAuthClientJSONRequestBody defines body for AdminCreateOAuthClient for application/json ContentType.
+type AdminCreateOAuthClientJSONRequestBody = OAuthClientInput
+
 // AdminCreateUserJSONRequestBody defines body for AdminCreateUser for application/json ContentType.
 type AdminCreateUserJSONRequestBody = AdminUserInput
 
@@ -2729,6 +2792,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/admin/audit (the `AdminSearchAudit` operationId).
 	AdminSearchAudit(ctx context.Context, params *AdminSearchAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateOAuthClientWithBody Register an OAuth client
+	//
+	// As `cairn oauth-client create`: the answer carries the client's secret
+	// (confidential clients), shown only this once. Redirect URIs match
+	// exactly; the `admin` scope is only for clients whose one grant type is
+	// `client_credentials`; public clients cannot use it and must use PKCE.
+	// `owner_id` names the user who registered it (404 when unknown).
+	// Needs `oauth_clients:create` and a recent MFA check; audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+	AdminCreateOAuthClientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateOAuthClient Register an OAuth client
+	//
+	// As `cairn oauth-client create`: the answer carries the client's secret
+	// (confidential clients), shown only this once. Redirect URIs match
+	// exactly; the `admin` scope is only for clients whose one grant type is
+	// `client_credentials`; public clients cannot use it and must use PKCE.
+	// `owner_id` names the user who registered it (404 when unknown).
+	// Needs `oauth_clients:create` and a recent MFA check; audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+	AdminCreateOAuthClient(ctx context.Context, body AdminCreateOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRotateOAuthClient Rotate an OAuth client's secret
 	//
@@ -3788,6 +3879,54 @@ func (c *Client) PutActivitySummary(ctx context.Context, activityId ActivityId, 
 // Corresponds with GET /v1/admin/audit (the `AdminSearchAudit` operationId).
 func (c *Client) AdminSearchAudit(ctx context.Context, params *AdminSearchAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminSearchAuditRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateOAuthClientWithBody Register an OAuth client
+//
+// As `cairn oauth-client create`: the answer carries the client's secret
+// (confidential clients), shown only this once. Redirect URIs match
+// exactly; the `admin` scope is only for clients whose one grant type is
+// `client_credentials`; public clients cannot use it and must use PKCE.
+// `owner_id` names the user who registered it (404 when unknown).
+// Needs `oauth_clients:create` and a recent MFA check; audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+func (c *Client) AdminCreateOAuthClientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateOAuthClientRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateOAuthClient Register an OAuth client
+//
+// As `cairn oauth-client create`: the answer carries the client's secret
+// (confidential clients), shown only this once. Redirect URIs match
+// exactly; the `admin` scope is only for clients whose one grant type is
+// `client_credentials`; public clients cannot use it and must use PKCE.
+// `owner_id` names the user who registered it (404 when unknown).
+// Needs `oauth_clients:create` and a recent MFA check; audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+func (c *Client) AdminCreateOAuthClient(ctx context.Context, body AdminCreateOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateOAuthClientRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6210,6 +6349,46 @@ func NewAdminSearchAuditRequest(server string, params *AdminSearchAuditParams) (
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewAdminCreateOAuthClientRequest calls the generic AdminCreateOAuthClient builder with application/json body
+func NewAdminCreateOAuthClientRequest(server string, body AdminCreateOAuthClientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminCreateOAuthClientRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAdminCreateOAuthClientRequestWithBody constructs an http.Request for the AdminCreateOAuthClient method, with any body, and a specified content type
+func NewAdminCreateOAuthClientRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/oauth-clients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9640,6 +9819,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/admin/audit (the `AdminSearchAudit` operationId).
 	AdminSearchAuditWithResponse(ctx context.Context, params *AdminSearchAuditParams, reqEditors ...RequestEditorFn) (*AdminSearchAuditResponse, error)
 
+	// AdminCreateOAuthClientWithBodyWithResponse Register an OAuth client
+	//
+	// As `cairn oauth-client create`: the answer carries the client's secret
+	// (confidential clients), shown only this once. Redirect URIs match
+	// exactly; the `admin` scope is only for clients whose one grant type is
+	// `client_credentials`; public clients cannot use it and must use PKCE.
+	// `owner_id` names the user who registered it (404 when unknown).
+	// Needs `oauth_clients:create` and a recent MFA check; audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+	AdminCreateOAuthClientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateOAuthClientResponse, error)
+
+	// AdminCreateOAuthClientWithResponse Register an OAuth client
+	//
+	// As `cairn oauth-client create`: the answer carries the client's secret
+	// (confidential clients), shown only this once. Redirect URIs match
+	// exactly; the `admin` scope is only for clients whose one grant type is
+	// `client_credentials`; public clients cannot use it and must use PKCE.
+	// `owner_id` names the user who registered it (404 when unknown).
+	// Needs `oauth_clients:create` and a recent MFA check; audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+	AdminCreateOAuthClientWithResponse(ctx context.Context, body AdminCreateOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateOAuthClientResponse, error)
+
 	// AdminRotateOAuthClientWithResponse Rotate an OAuth client's secret
 	//
 	// Answers the new secret, once; the previous one keeps working until
@@ -11605,6 +11812,82 @@ func (r AdminSearchAuditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminSearchAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminCreateOAuthClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *OAuthClientCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSON201() *OAuthClientCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r AdminCreateOAuthClientResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreateOAuthClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreateOAuthClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreateOAuthClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreateOAuthClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16234,6 +16517,46 @@ func (c *ClientWithResponses) AdminSearchAuditWithResponse(ctx context.Context, 
 	return ParseAdminSearchAuditResponse(rsp)
 }
 
+// AdminCreateOAuthClientWithBodyWithResponse Register an OAuth client
+//
+// As `cairn oauth-client create`: the answer carries the client's secret
+// (confidential clients), shown only this once. Redirect URIs match
+// exactly; the `admin` scope is only for clients whose one grant type is
+// `client_credentials`; public clients cannot use it and must use PKCE.
+// `owner_id` names the user who registered it (404 when unknown).
+// Needs `oauth_clients:create` and a recent MFA check; audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+func (c *ClientWithResponses) AdminCreateOAuthClientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateOAuthClientResponse, error) {
+	rsp, err := c.AdminCreateOAuthClientWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateOAuthClientResponse(rsp)
+}
+
+// AdminCreateOAuthClientWithResponse Register an OAuth client
+//
+// As `cairn oauth-client create`: the answer carries the client's secret
+// (confidential clients), shown only this once. Redirect URIs match
+// exactly; the `admin` scope is only for clients whose one grant type is
+// `client_credentials`; public clients cannot use it and must use PKCE.
+// `owner_id` names the user who registered it (404 when unknown).
+// Needs `oauth_clients:create` and a recent MFA check; audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/oauth-clients (the `AdminCreateOAuthClient` operationId).
+func (c *ClientWithResponses) AdminCreateOAuthClientWithResponse(ctx context.Context, body AdminCreateOAuthClientJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateOAuthClientResponse, error) {
+	rsp, err := c.AdminCreateOAuthClient(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateOAuthClientResponse(rsp)
+}
+
 // AdminRotateOAuthClientWithResponse Rotate an OAuth client's secret
 //
 // Answers the new secret, once; the previous one keeps working until
@@ -18416,6 +18739,67 @@ func ParseAdminSearchAuditResponse(rsp *http.Response) (*AdminSearchAuditRespons
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreateOAuthClientResponse parses an HTTP response from a AdminCreateOAuthClientWithResponse call
+func ParseAdminCreateOAuthClientResponse(rsp *http.Response) (*AdminCreateOAuthClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreateOAuthClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest OAuthClientCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
