@@ -660,3 +660,54 @@ func TestSecondStepExpires(t *testing.T) {
 		}
 	})
 }
+
+// TestBruteForceDeviceCode: guessing user codes on the device page is
+// limited per account (the signed-in user) with Retry-After, and the
+// right code works again once it has passed.
+func TestBruteForceDeviceCode(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newMFAEnv(t, db)
+		device := e.publicApp(cairn.ScopeActivityRead)
+		device.Scopes = []string{"activity:read"}
+		da, err := device.DeviceAuth(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowser(t)
+		resp, body := b.do(http.MethodGet, e.iss+"/oauth/device", nil)
+		resp, body = b.signIn(e.env, resp, body, "bob@example.com")
+		if resp.StatusCode != 200 {
+			t.Fatalf("sign-in: %d", resp.StatusCode)
+		}
+		page := body
+		enter := func(code string) (*http.Response, string) {
+			f := fields(page)
+			f.Set("user_code", code)
+			return b.do(http.MethodPost, e.iss+"/oauth/device", f)
+		}
+		var limited *http.Response
+		for i := range 20 {
+			r, body := enter("WRONG-" + strconv.Itoa(1000+i))
+			if r.StatusCode == http.StatusTooManyRequests {
+				t.Logf("limited after %d guesses", i)
+				limited = r
+				break
+			}
+			if r.StatusCode != http.StatusBadRequest {
+				t.Fatalf("guess %d: %d %.300s", i, r.StatusCode, body)
+			}
+			page = body
+		}
+		if limited == nil {
+			t.Fatal("no 429 after 20 wrong user codes")
+		}
+		wait := retryAfter(t, limited)
+		if r, _ := enter(da.UserCode); r.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("the right code while limited: %d", r.StatusCode)
+		}
+		e.clock.Advance(wait)
+		if r, body := enter(da.UserCode); r.StatusCode != 200 || !strings.Contains(body, "decision") {
+			t.Fatalf("the right code after Retry-After: %d %.300s", r.StatusCode, body)
+		}
+	})
+}
