@@ -10,10 +10,11 @@ import (
 const IdempotencyTTL = 24 * time.Hour
 
 // IdempotentRequest is a write made with an Idempotency-Key: the key is
-// the user's, and the fingerprint (Hash) of method, path and body tells a
-// retry from a different request that reuses the key.
+// its owner's (IdempotencyOwner), and the fingerprint (Hash) of method,
+// path and body tells a retry from a different request that reuses the
+// key.
 type IdempotentRequest struct {
-	UserID, Key  string
+	Owner, Key   string
 	Method, Path string
 	Hash         string
 	// Response is the first answer, once the request has finished.
@@ -29,14 +30,24 @@ type StoredResponse struct {
 	Body   []byte            `json:"-"`
 }
 
-// IdempotencyStore keeps Idempotency-Keys per user.
+// IdempotencyOwner is whose keys an actor's requests use: the user's, or,
+// for an OAuth client acting as itself, "client:<id>" (its keys are not
+// any user's).
+func IdempotencyOwner(a Actor) string {
+	if a.IsClient() {
+		return "client:" + a.ClientID
+	}
+	return a.UserID
+}
+
+// IdempotencyStore keeps Idempotency-Keys per owner (IdempotencyOwner).
 type IdempotencyStore interface {
 	// BeginRequest claims r.Key for r. It returns nil when the caller now
 	// holds the key and must run the request, or the request that holds
 	// it: finished (Response set) or still running.
 	BeginRequest(ctx context.Context, r *IdempotentRequest) (*IdempotentRequest, error)
 	// CompleteRequest stores the response of a claimed key.
-	CompleteRequest(ctx context.Context, userID, key string, resp StoredResponse) error
+	CompleteRequest(ctx context.Context, owner, key string, resp StoredResponse) error
 	// ReleaseRequest gives a claimed key up, so that a retry runs again.
-	ReleaseRequest(ctx context.Context, userID, key string) error
+	ReleaseRequest(ctx context.Context, owner, key string) error
 }

@@ -45,7 +45,7 @@ func idempotent[T any](ctx context.Context, s *Server, op string, key *string, a
 		return zero, err
 	}
 	a, _ := cairn.ActorFrom(ctx)
-	req := &cairn.IdempotentRequest{UserID: a.UserID, Key: *key, Method: "GRAPHQL", Path: "mutation " + op,
+	req := &cairn.IdempotentRequest{Owner: cairn.IdempotencyOwner(a), Key: *key, Method: "GRAPHQL", Path: "mutation " + op,
 		Hash: fingerprint(op, args)}
 	prior, err := s.d.Idempotency.BeginRequest(ctx, req)
 	if err != nil {
@@ -112,17 +112,17 @@ func settle[T any](ctx context.Context, s *Server, req *cairn.IdempotentRequest,
 	var err error
 	switch cairn.ErrorCode(runErr) {
 	case cairn.EINTERNAL, cairn.EUNAVAILABLE, cairn.EUNAUTHENTICATED, cairn.ESTEPUPREQUIRED, cairn.EFORBIDDEN, cairn.ERATELIMITED:
-		err = s.d.Idempotency.ReleaseRequest(ctx, req.UserID, req.Key)
+		err = s.d.Idempotency.ReleaseRequest(ctx, req.Owner, req.Key)
 	default:
 		var kept keptAnswer
 		if runErr != nil {
 			kept.Error = &keptError{Code: cairn.ErrorCode(runErr), Message: cairn.ErrorMessage(runErr), Fields: cairn.ErrorFields(runErr)}
 		} else if kept.Data, err = json.Marshal(v); err != nil {
-			err = s.d.Idempotency.ReleaseRequest(ctx, req.UserID, req.Key)
+			err = s.d.Idempotency.ReleaseRequest(ctx, req.Owner, req.Key)
 			break
 		}
 		body, _ := json.Marshal(kept) // raw JSON and strings: cannot fail
-		err = s.d.Idempotency.CompleteRequest(ctx, req.UserID, req.Key, cairn.StoredResponse{Status: 200,
+		err = s.d.Idempotency.CompleteRequest(ctx, req.Owner, req.Key, cairn.StoredResponse{Status: 200,
 			Header: map[string]string{"Content-Type": "application/json"}, Body: body})
 	}
 	if err != nil {

@@ -56,7 +56,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Errorf("another user's key replayed: %s", r.Body)
 		}
 		// A retry while the first request still runs.
-		if _, err := db.Writer().Exec("UPDATE idempotency_keys SET state = 'running' WHERE user_id = $1 AND idem_key = $2", ada.ID, "k-1"); err != nil {
+		if _, err := db.Writer().Exec("UPDATE idempotency_requests SET state = 'running' WHERE owner = $1 AND idem_key = $2", ada.ID, "k-1"); err != nil {
 			t.Fatal(err)
 		}
 		r, err = c.CreateActivityWithResponse(bg, key, in)

@@ -18,9 +18,8 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.Header.Get("Idempotency-Key")
 		a, authed := cairn.ActorFrom(r.Context())
-		// Keys are kept per user: an OAuth client acting as itself (client
-		// credentials) has none, and its requests simply run.
-		if raw == "" || !authed || a.UserID == "" || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
+		owner := cairn.IdempotencyOwner(a)
+		if raw == "" || !authed || owner == "" || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -29,7 +28,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		req := &cairn.IdempotentRequest{UserID: a.UserID, Key: key, Method: r.Method, Path: r.URL.RequestURI(),
+		req := &cairn.IdempotentRequest{Owner: owner, Key: key, Method: r.Method, Path: r.URL.RequestURI(),
 			Hash: fingerprintRequest(r)}
 		prior, err := s.Idempotency.BeginRequest(r.Context(), req)
 		if err != nil {
@@ -102,7 +101,7 @@ func (s *Server) settle(ctx context.Context, req *cairn.IdempotentRequest, rec *
 	var err error
 	switch {
 	case st >= 500 || st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusTooManyRequests:
-		err = s.Idempotency.ReleaseRequest(ctx, req.UserID, req.Key)
+		err = s.Idempotency.ReleaseRequest(ctx, req.Owner, req.Key)
 	default:
 		resp := cairn.StoredResponse{Status: st, Header: map[string]string{}, Body: rec.body.Bytes()}
 		for _, k := range kept {
@@ -110,7 +109,7 @@ func (s *Server) settle(ctx context.Context, req *cairn.IdempotentRequest, rec *
 				resp.Header[k] = v
 			}
 		}
-		err = s.Idempotency.CompleteRequest(ctx, req.UserID, req.Key, resp)
+		err = s.Idempotency.CompleteRequest(ctx, req.Owner, req.Key, resp)
 	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "idempotency key not settled", "err", err, "key", req.Key)

@@ -268,8 +268,8 @@ func TestIdempotencyKeys(t *testing.T) {
 		u := mustUser(t, db, "ada@example.com")
 		other := mustUser(t, db, "bob@example.com")
 		ctx := as(u.ID)
-		req := func(userID, key, hash string) *cairn.IdempotentRequest {
-			return &cairn.IdempotentRequest{UserID: userID, Key: key, Method: "POST", Path: "/v1/activities", Hash: hash}
+		req := func(owner, key, hash string) *cairn.IdempotentRequest {
+			return &cairn.IdempotentRequest{Owner: owner, Key: key, Method: "POST", Path: "/v1/activities", Hash: hash}
 		}
 		prior, err := db.BeginRequest(ctx, req(u.ID, "k1", "h1"))
 		if err != nil || prior != nil {
@@ -285,6 +285,25 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 		_, err = db.BeginRequest(as(other.ID), req(u.ID, "k2", "h1"))
 		wantCode(t, err, cairn.ENOTFOUND)
+		// An OAuth client acting as itself has keys of its own, which
+		// neither a user nor another client reaches.
+		app := cairn.WithActor(context.Background(), cairn.Actor{ClientID: "app"})
+		if prior, err := db.BeginRequest(app, req("client:app", "k1", "h7")); err != nil || prior != nil {
+			t.Fatalf("a client's key: %+v, %v", prior, err)
+		}
+		if prior, err := db.BeginRequest(app, req("client:app", "k1", "h7")); err != nil || prior == nil || prior.Hash != "h7" {
+			t.Fatalf("the client's key again: %+v, %v", prior, err)
+		}
+		other2 := cairn.WithActor(context.Background(), cairn.Actor{ClientID: "other"})
+		for _, c := range []context.Context{ctx, other2} {
+			_, err = db.BeginRequest(c, req("client:app", "k1", "h7"))
+			wantCode(t, err, cairn.ENOTFOUND)
+		}
+		_, err = db.BeginRequest(app, req(u.ID, "k1", "h1"))
+		wantCode(t, err, cairn.ENOTFOUND)
+		if err := db.ReleaseRequest(app, "client:app", "k1"); err != nil {
+			t.Fatal(err)
+		}
 		resp := cairn.StoredResponse{Status: 201, Header: map[string]string{"Location": "/v1/activities/x"}, Body: []byte(`{"id":"x"}`)}
 		if err := db.CompleteRequest(ctx, u.ID, "k1", resp); err != nil {
 			t.Fatal(err)

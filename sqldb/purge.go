@@ -10,7 +10,7 @@ import (
 // PurgeExpired deletes rows past their expiry (idempotency keys, reset
 // tokens, WebAuthn ceremonies, …) across all users; it runs as the system.
 func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.write.ExecContext(cairn.SystemContext(ctx), "DELETE FROM idempotency_keys WHERE expires_at < $1", db.t(now))
+	res, err := db.write.ExecContext(cairn.SystemContext(ctx), "DELETE FROM idempotency_requests WHERE expires_at < $1", db.t(now))
 	if err != nil {
 		return 0, db.translate(err)
 	}

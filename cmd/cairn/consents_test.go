@@ -122,20 +122,26 @@ func TestClientWebhooksEndToEnd(t *testing.T) {
 				partnerHook.ClientID == nil || *partnerHook.ClientID != partner.ClientID || partnerHook.UserID != nil {
 				t.Fatalf("the client's endpoint: %d %+v", code, partnerHook)
 			}
-			// A client has no user to keep Idempotency-Keys for: the request
-			// simply runs.
-			req, _ := http.NewRequest("POST", base+"/v1/webhooks", strings.NewReader(`{"url": "`+receiver.URL+`/rival"}`))
-			req.Header.Set("Authorization", "Bearer "+rivalTok)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", "rival-1")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			// A client's Idempotency-Keys are its own: a retry replays the
+			// first answer and creates no second endpoint (the list below
+			// has one).
+			for i := range 2 {
+				req, _ := http.NewRequest("POST", base+"/v1/webhooks", strings.NewReader(`{"url": "`+receiver.URL+`/rival"}`))
+				req.Header.Set("Authorization", "Bearer "+rivalTok)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", "rival-1")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got hook
+				if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 201 ||
+					(i == 1) != (resp.Header.Get("Idempotent-Replayed") == "true") || (i == 1 && got.ID != rivalHook.ID) {
+					t.Fatalf("the rival's endpoint, try %d: %d %v %+v %v", i, resp.StatusCode, err, got, resp.Header)
+				}
+				resp.Body.Close()
+				rivalHook = got
 			}
-			if err := json.NewDecoder(resp.Body).Decode(&rivalHook); err != nil || resp.StatusCode != 201 {
-				t.Fatalf("the rival's endpoint: %d %v", resp.StatusCode, err)
-			}
-			resp.Body.Close()
 			if code := s.call(t, "POST", "/v1/webhooks", ada, `{"url": "`+receiver.URL+`/ada"}`, &adaHook); code != 201 ||
 				adaHook.UserID == nil || *adaHook.UserID != ids["ada@example.com"] || adaHook.ClientID != nil {
 				t.Fatalf("ada's endpoint: %d %+v", code, adaHook)
@@ -167,9 +173,8 @@ func TestClientWebhooksEndToEnd(t *testing.T) {
 			conf := &oauth2.Config{ClientID: partner.ClientID, ClientSecret: partner.ClientSecret, RedirectURL: "http://127.0.0.1:9999/cb",
 				Scopes: []string{"profile:read", "activity:read"}, Endpoint: oauth2.Endpoint{AuthURL: base + "/oauth/authorize",
 					TokenURL: base + "/oauth/token"}}
-			var adaForPartner *oauth2.Token
 			code := browserAuthorize(t, conf.AuthCodeURL("state-1234567890"), base, "ada@example.com", "s3cret-password")
-			adaForPartner, err = conf.Exchange(context.Background(), code)
+			adaForPartner, err := conf.Exchange(context.Background(), code)
 			if err != nil {
 				t.Fatal(err)
 			}
