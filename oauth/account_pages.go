@@ -268,8 +268,9 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 }
 
 // confirmSignUp is the page of sign-up links: the password chosen at
-// sign-up creates the account and signs the person in (a new account has
-// no second factor yet). Wrong passwords count as failed sign-ins.
+// sign-up creates the account and signs the person in as /login would
+// (enrolling a second factor first when the policy wants one). Wrong
+// passwords count as failed sign-ins.
 func (s *Server) confirmSignUp(w http.ResponseWriter, r *http.Request) {
 	acc := s.accounts(w, r)
 	if acc == nil {
