@@ -158,16 +158,24 @@ func (e *env) syncAll(p string) *cairn.SyncSession {
 	return e.run(ss[0].ID)
 }
 
+// run runs the session here and returns it once it has ended. With the
+// queue started (withJobs), StartSync's own job may hold the session's
+// lease first, and this Run returns at once: the session then ends there.
 func (e *env) run(id string) *cairn.SyncSession {
 	e.t.Helper()
 	if err := e.svc.Run(context.Background(), id, ""); err != nil {
 		e.t.Fatalf("run: %v", err)
 	}
-	s, err := e.svc.FindSyncSession(e.ctx, id)
-	if err != nil {
-		e.t.Fatal(err)
+	var s *cairn.SyncSession
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if s, err = e.svc.FindSyncSession(e.ctx, id); err != nil {
+			e.t.Fatal(err)
+		}
+		if s.Status.Done() || time.Now().After(deadline) {
+			return s
+		}
 	}
-	return s
 }
 
 func (e *env) activities() []cairn.Activity {
