@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/cairn-fit/cairn/garmin"
 	"github.com/cairn-fit/cairn/provider"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sim/simtest"
 )
 
 // The client against the simulator's Garmin, served over HTTP.
@@ -32,17 +32,9 @@ func fast() provider.Options {
 
 func serve(t *testing.T, cfg sim.Config, opt provider.Options) *fixture {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = s
-	srv.Start()
-	t.Cleanup(srv.Close)
-	c := garmin.New(garmin.Config{APIURL: srv.URL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: opt})
-	return &fixture{sim: s, url: srv.URL, client: c, ath: s.Athletes()[0]}
+	s, url := simtest.Serve(t, cfg)
+	c := garmin.New(garmin.Config{APIURL: url, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: opt})
+	return &fixture{sim: s, url: url, client: c, ath: s.Athletes()[0]}
 }
 
 func (f *fixture) token() string {

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-fit/cairn/rest"
 	"github.com/cairn-fit/cairn/secrets"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sim/simtest"
 	"github.com/cairn-fit/cairn/sqldb"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/strava"
@@ -37,14 +38,7 @@ var syncSims sync.Map // *syncer.Service → *sim.Sim
 // (OAuth callbacks, webhooks) served at its BaseURL.
 func newSyncService(t testing.TB, db *dbtest.DB, bucket *blob.Bucket) *syncer.Service {
 	t.Helper()
-	simSrv := httptest.NewUnstartedServer(nil)
-	s, err := sim.New(sim.Config{Seed: 11, StravaActivities: 6, BaseURL: "http://" + simSrv.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv.Config.Handler = s
-	simSrv.Start()
-	t.Cleanup(simSrv.Close)
+	s, simURL := simtest.Serve(t, sim.Config{Seed: 11, StravaActivities: 6})
 	line, _ := secrets.NewKey("sync")
 	keys, err := secrets.Parse(line)
 	if err != nil {
@@ -53,10 +47,10 @@ func newSyncService(t testing.TB, db *dbtest.DB, bucket *blob.Bucket) *syncer.Se
 	hooks := httptest.NewUnstartedServer(nil)
 	fast := provider.Options{AttemptTimeout: 2 * time.Second, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
 	svc := syncer.New(syncer.Config{DB: db.DB, Ingest: &ingest.Service{DB: db.DB, Bucket: bucket}, Bucket: bucket, Keys: keys,
-		Strava: strava.New(strava.Config{APIURL: simSrv.URL + "/api/v3", OAuthURL: simSrv.URL + "/oauth", ClientID: "1001",
+		Strava: strava.New(strava.Config{APIURL: simURL + "/api/v3", OAuthURL: simURL + "/oauth", ClientID: "1001",
 			ClientSecret: "strava-secret", Caller: fast}),
-		Garmin:  garmin.New(garmin.Config{APIURL: simSrv.URL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fast}),
-		Weather: weather.New(simSrv.URL, fast), Geocoder: weather.NewGeocoder(simSrv.URL, "cairn-test", fast),
+		Garmin:  garmin.New(garmin.Config{APIURL: simURL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fast}),
+		Weather: weather.New(simURL, fast), Geocoder: weather.NewGeocoder(simURL, "cairn-test", fast),
 		BaseURL: "http://" + hooks.Listener.Addr().String(), Lease: 2 * time.Second,
 		Events: func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
 	})

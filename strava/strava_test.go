@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/provider"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sim/simtest"
 	"github.com/cairn-fit/cairn/strava"
 )
 
@@ -34,21 +34,13 @@ func fast() provider.Options {
 
 func serve(t *testing.T, cfg sim.Config, ccfg strava.Config) *fixture {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = s
-	srv.Start()
-	t.Cleanup(srv.Close)
-	ccfg.APIURL, ccfg.OAuthURL = srv.URL+"/api/v3", srv.URL+"/oauth"
+	s, url := simtest.Serve(t, cfg)
+	ccfg.APIURL, ccfg.OAuthURL = url+"/api/v3", url+"/oauth"
 	ccfg.ClientID, ccfg.ClientSecret = "1001", "strava-secret"
 	if ccfg.Caller.MaxTries == 0 {
 		ccfg.Caller = fast()
 	}
-	return &fixture{sim: s, url: srv.URL, client: strava.New(ccfg), ath: s.Athletes()[0]}
+	return &fixture{sim: s, url: url, client: strava.New(ccfg), ath: s.Athletes()[0]}
 }
 
 // unlimited keeps the simulator's rate limits out of the way.

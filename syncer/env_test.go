@@ -3,7 +3,6 @@ package syncer_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/cairn-fit/cairn/provider"
 	"github.com/cairn-fit/cairn/secrets"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sim/simtest"
 	"github.com/cairn-fit/cairn/sqldb"
 	"github.com/cairn-fit/cairn/sqldb/dbtest"
 	"github.com/cairn-fit/cairn/strava"
@@ -70,16 +70,7 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	if o.clock != nil {
 		cfg.Now = o.clock.Now
 	}
-	var srv *httptest.Server
-	srv = httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = s
-	srv.Start()
-	t.Cleanup(srv.Close)
+	s, simURL := simtest.Serve(t, cfg)
 	keyLine, _ := secrets.NewKey("test")
 	keys, err := secrets.Parse(keyLine)
 	if err != nil {
@@ -91,7 +82,7 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	if o.clock != nil {
 		clock = o.clock
 	}
-	stc := strava.Config{APIURL: srv.URL + "/api/v3", OAuthURL: srv.URL + "/oauth", ClientID: "1001",
+	stc := strava.Config{APIURL: simURL + "/api/v3", OAuthURL: simURL + "/oauth", ClientID: "1001",
 		ClientSecret: "strava-secret", Limits: o.limits, Caller: fastCaller(), Clock: clock, MaxWait: o.maxWait}
 	if o.shared {
 		stc.Shared = db.DB
@@ -99,13 +90,13 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	sc := strava.New(stc)
 	var gc *garmin.Client
 	if !o.noGarmin {
-		gc = garmin.New(garmin.Config{APIURL: srv.URL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fastCaller()})
+		gc = garmin.New(garmin.Config{APIURL: simURL, ClientID: "garmin-client", ClientSecret: "garmin-secret", Caller: fastCaller()})
 	}
 	scfg := syncer.Config{
 		DB: db.DB, Ingest: &ingest.Service{DB: db.DB, Bucket: bucket}, Bucket: bucket, Keys: keys,
 		Strava: sc, Garmin: gc,
-		Weather:  weather.New(srv.URL, fastCaller()),
-		Geocoder: weather.NewGeocoder(srv.URL, "cairn-test", fastCaller()),
+		Weather:  weather.New(simURL, fastCaller()),
+		Geocoder: weather.NewGeocoder(simURL, "cairn-test", fastCaller()),
 		Clock:    clock, BaseURL: "http://cairn.test", Lease: 2 * time.Second, Concurrency: max(o.workers, 4),
 		StravaVerifyToken: o.verifyToken,
 		Events:            func(ctx context.Context, tx *sqldb.Tx, ev cairn.Event) error { return tx.AppendEvent(ctx, &ev) },
@@ -117,7 +108,7 @@ func newEnv(t *testing.T, db *dbtest.DB, o envOptions) *env {
 	}
 	ctx := cairn.WithActor(context.Background(), cairn.Actor{UserID: u.ID,
 		Scopes: []cairn.Scope{cairn.ScopeActivityRead, cairn.ScopeActivityWrite}})
-	return &env{t: t, db: db, sim: s, simURL: srv.URL, svc: svc, user: u, ctx: ctx, strava: sc, clock: o.clock, cfg: scfg}
+	return &env{t: t, db: db, sim: s, simURL: simURL, svc: svc, user: u, ctx: ctx, strava: sc, clock: o.clock, cfg: scfg}
 }
 
 // connect runs the OAuth dance: cairn's authorize URL, the simulator's

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/cairn-fit/cairn"
 	"github.com/cairn-fit/cairn/provider"
 	"github.com/cairn-fit/cairn/sim"
+	"github.com/cairn-fit/cairn/sim/simtest"
 	"github.com/cairn-fit/cairn/weather"
 )
 
@@ -24,19 +24,10 @@ func fast() provider.Options {
 
 func serve(t *testing.T, cfg sim.Config) (*sim.Sim, string) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	if cfg.StravaActivities == 0 {
 		cfg.StravaActivities = 1
 	}
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = s
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return s, srv.URL
+	return simtest.Serve(t, cfg)
 }
 
 var ljubljana = weather.CellOf(46.0569, 14.5058)
